@@ -18,7 +18,7 @@ const (
 	// table in the package doc: it must serve 1 to 512+ members with a fixed
 	// value, because a partition count that changed with the member count
 	// would remap every key when it changed.
-	DefaultPartitions = 16381
+	DefaultPartitions = 65521
 	// DefaultLoad bounds every member to ceil(Load * Partitions / members)
 	// partitions (consistent hashing with bounded loads).
 	DefaultLoad = 1.25

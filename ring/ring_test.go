@@ -158,7 +158,7 @@ func TestVersion(t *testing.T) {
 	}
 	// Pinned value: the version must be identical across processes and
 	// builds; a change here means old and new binaries disagree.
-	if got, want := base.VersionString(), "07e174236851e6f3"; got != want {
+	if got, want := base.VersionString(), "2e8da32d34755bb5"; got != want {
 		t.Errorf("version of {a,b,c} with defaults: %s, pinned %s", got, want)
 	}
 	differ := map[string]*Ring{}
