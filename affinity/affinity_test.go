@@ -89,7 +89,7 @@ func TestPreferred(t *testing.T) {
 // maxLoad 1.25 with uniform keys >= 95% land on their owner.
 func TestAssignProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed(t), 1))
-	for _, tc := range []struct{ nodes, splits int }{{1, 100}, {3, 3000}, {10, 10000}, {37, 20000}, {100, 50000}} {
+	for _, tc := range []struct{ nodes, splits int }{{1, 100}, {3, 3000}, {10, 10000}, {37, 20000}, {100, 5000}, {100, 50000}} {
 		r := newRing(t, tc.nodes)
 		splits := uniformSplits(rng, tc.splits)
 		res, err := Assign(r, Config{}, splits, 1.25)

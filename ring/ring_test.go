@@ -408,7 +408,11 @@ func movement(t testing.TB, rng *rand.Rand, cfg Config, n int) (join, leave floa
 // parameters were chosen for; see the package doc table).
 func TestMovement(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed(t), 5))
-	for _, n := range []int{3, 16, 64} {
+	sizes := []int{3, 16, 64, 512}
+	if testing.Short() {
+		sizes = sizes[:3]
+	}
+	for _, n := range sizes {
 		var j, l float64
 		const trials = 3
 		for i := 0; i < trials; i++ {
