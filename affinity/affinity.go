@@ -127,38 +127,48 @@ func Assign(r *ring.Ring, cfg Config, splits []Split, maxLoad float64) (Result, 
 			return Result{}, fmt.Errorf("%w: split %d (%s) has offset %d, length %d", ErrBadSplit, i, s.Path, s.Offset, s.Length)
 		}
 	}
-	index := make(map[string]int, len(members))
-	for i, m := range members {
-		index[m] = i
-	}
 	// No node needs more than every split; the min also keeps a huge
 	// maxLoad from overflowing the int conversion.
 	bound := int(math.Min(math.Ceil(maxLoad*float64(len(splits))/float64(len(members))), float64(len(splits))))
+	// Work on member indexes (into members) so the hot loop does no map
+	// lookups: 1M splits must place in well under a second.
 	counts := make([]int, len(members))
 	out := make([]Assignment, len(splits))
 	// Most splits land on their owner; fallbacks are fetched only when the
 	// owner is full, a few at a time, then the whole list as a last resort.
 	const shortList = 8
-	buf := make([]string, 0, shortList)
+	buf := make([]int, 0, shortList)
+	long := map[int]*longList{}
 	for i, s := range splits {
 		key := Key(cfg, s)
-		out[i] = Assignment{Split: i, PreferredRank: -1}
-		if owner := r.Owner(key); counts[index[owner]] < bound {
-			counts[index[owner]]++
-			out[i].Node = owner
-			out[i].PreferredRank = 0
+		if oi := r.OwnerIndex(key); counts[oi] < bound {
+			counts[oi]++
+			out[i] = Assignment{Split: i, Node: members[oi], PreferredRank: 0}
 			continue
 		}
-		buf = r.AppendOwners(buf[:0], key, shortList)
-		if !place(&out[i], buf, 1, index, counts, bound) {
-			all := r.Owners(key, len(members))
-			place(&out[i], all, len(buf), index, counts, bound)
+		buf = r.AppendOwnerIndexes(buf[:0], key, shortList)
+		rank := place(buf, 1, counts, bound)
+		if rank >= 0 {
+			out[i] = Assignment{Split: i, Node: members[buf[rank]], PreferredRank: rank}
+			continue
 		}
-		if out[i].PreferredRank < 0 {
+		// A hot key overflows its short list for most of its splits: the
+		// full list (a walk of the whole circle) is computed once per
+		// partition, and since counts only grow, the search resumes at the
+		// first rank that was not full last time.
+		p := r.Partition(key)
+		l := long[p]
+		if l == nil {
+			l = &longList{prefs: r.AppendOwnerIndexes(nil, key, len(members)), next: len(buf)}
+			long[p] = l
+		}
+		if rank = place(l.prefs, l.next, counts, bound); rank < 0 {
 			// Unreachable: bound*members >= len(splits), so some member has
 			// room, and the full list holds every member.
 			return Result{}, fmt.Errorf("%w: split %d found every node full (bound %d)", ErrBadLoad, i, bound)
 		}
+		l.next = rank
+		out[i] = Assignment{Split: i, Node: members[l.prefs[rank]], PreferredRank: rank}
 	}
 	load := make(map[string]int, len(members))
 	for i, m := range members {
@@ -167,16 +177,21 @@ func Assign(r *ring.Ring, cfg Config, splits []Split, maxLoad float64) (Result, 
 	return Result{Assignments: out, Load: load, Bound: bound}, nil
 }
 
-// place puts a on the first node of prefs[from:] below bound, recording its
-// rank; it reports whether it found one.
-func place(a *Assignment, prefs []string, from int, index map[string]int, counts []int, bound int) bool {
+// longList is the full preference list (member indexes) of a partition
+// whose short list was full, with the first rank that may still have room.
+type longList struct {
+	prefs []int
+	next  int
+}
+
+// place counts a split on the first member of prefs[from:] below bound and
+// returns its rank, or -1 if all are full.
+func place(prefs []int, from int, counts []int, bound int) int {
 	for rank := from; rank < len(prefs); rank++ {
-		if mi := index[prefs[rank]]; counts[mi] < bound {
-			counts[mi]++
-			a.Node = prefs[rank]
-			a.PreferredRank = rank
-			return true
+		if counts[prefs[rank]] < bound {
+			counts[prefs[rank]]++
+			return rank
 		}
 	}
-	return false
+	return -1
 }

@@ -1,6 +1,7 @@
 package affinity
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -26,5 +27,18 @@ func BenchmarkAssign(b *testing.B) {
 			}
 		}
 		b.ReportMetric(100*float64(rank0)/float64(len(splits)), "rank0%")
+	})
+	// Hot files: 1M splits of 10 files, so most splits overflow their
+	// owner and the first fallbacks.
+	hot := make([]Split, 1_000_000)
+	for i := range hot {
+		hot[i] = Split{Path: fmt.Sprintf("lake/hot/f%d", i%10), Offset: int64(i) << 20, Length: 1 << 20}
+	}
+	b.Run("splits=1M/nodes=100/files=10", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Assign(r, Config{}, hot, 1.25); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }

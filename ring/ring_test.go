@@ -186,7 +186,7 @@ func TestVersion(t *testing.T) {
 		t.Errorf("zero config and explicit defaults hash differently")
 	}
 	var nilRing *Ring
-	if nilRing.Version() != 0 || nilRing.Owner("x") != "" || nilRing.Owners("x", 3) != nil || nilRing.Len() != 0 {
+	if nilRing.Version() != 0 || nilRing.Owner("x") != "" || nilRing.Owners("x", 3) != nil || nilRing.Len() != 0 || nilRing.OwnerIndex("x") != -1 {
 		t.Errorf("nil ring not empty")
 	}
 }
@@ -242,8 +242,20 @@ func TestOwners(t *testing.T) {
 			if !slices.Equal(sorted, r.Members()) {
 				t.Fatalf("Owners(all) is not a permutation of the members")
 			}
-			if all[0] != r.Owner(key) {
+			if all[0] != r.Owner(key) || r.Members()[r.OwnerIndex(key)] != all[0] {
 				t.Fatalf("owner not first")
+			}
+			for _, k := range []int{1, 3, n + 2} {
+				idx := r.AppendOwnerIndexes(nil, key, k)
+				want := r.Owners(key, k)
+				for i, m := range idx {
+					if r.Members()[m] != want[i] {
+						t.Fatalf("AppendOwnerIndexes(%q, %d) = %v, Owners %v", key, k, idx, want)
+					}
+				}
+				if len(idx) != len(want) {
+					t.Fatalf("AppendOwnerIndexes length %d, Owners %d", len(idx), len(want))
+				}
 			}
 			for k := 1; k <= min(n, 12); k++ {
 				got := r.Owners(key, k)
