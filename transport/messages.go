@@ -1,0 +1,265 @@
+package transport
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Control messages: Go structs encoded with msgpack. Field tags are short
+// and, once released, part of the wire format: add fields, never reuse a tag.
+
+// MemberInfo describes one cluster member.
+type MemberInfo struct {
+	ID          string  `msgpack:"id"`
+	GRPCAddr    string  `msgpack:"grpc"`
+	HTTPAddr    string  `msgpack:"http"`
+	S3Addr      string  `msgpack:"s3"`
+	Zone        string  `msgpack:"zone"`
+	State       string  `msgpack:"state"` // joining, active, suspect, leaving, dead, left
+	Share       float64 `msgpack:"share"` // fraction of the ring's partitions owned
+	BytesCached int64   `msgpack:"bytes"`
+}
+
+// MembersRequest asks for the member list.
+type MembersRequest struct{}
+
+// MembersResponse is the member list and the ring version it makes.
+type MembersResponse struct {
+	RingVersion uint64       `msgpack:"ring"`
+	Members     []MemberInfo `msgpack:"members"`
+}
+
+// WatchRequest starts a ring watch: the server sends the current members,
+// then a MembersResponse on every change.
+type WatchRequest struct{}
+
+// StatRequest asks about one file.
+type StatRequest struct {
+	Path        string `msgpack:"path"`
+	RingVersion uint64 `msgpack:"ring"`
+	NoForward   bool   `msgpack:"nofwd"`
+}
+
+// StatResponse describes one file as its owner sees it.
+type StatResponse struct {
+	Path        string    `msgpack:"path"`
+	Size        int64     `msgpack:"size"`
+	ETag        string    `msgpack:"etag"`
+	ModTime     time.Time `msgpack:"mtime"`
+	Version     uint64    `msgpack:"version"`
+	Owner       string    `msgpack:"owner"`
+	CachedBytes int64     `msgpack:"cached_bytes"`
+	CachedPages int64     `msgpack:"cached_pages"`
+	TotalPages  int64     `msgpack:"total_pages"`
+	Pinned      bool      `msgpack:"pinned"`
+	Scope       string    `msgpack:"scope"`
+	RingVersion uint64    `msgpack:"ring"`
+}
+
+// InvalidateRequest drops the cached version of a path or of every path
+// under a prefix (exactly one of the two).
+type InvalidateRequest struct {
+	Path      string `msgpack:"path"`
+	Prefix    string `msgpack:"prefix"`
+	NoForward bool   `msgpack:"nofwd"`
+}
+
+// InvalidateResponse counts the files dropped.
+type InvalidateResponse struct {
+	Files       int64  `msgpack:"files"`
+	RingVersion uint64 `msgpack:"ring"`
+}
+
+// LoadRequest warms the cache with a path or every path under a prefix.
+type LoadRequest struct {
+	Path      string `msgpack:"path"`
+	Prefix    string `msgpack:"prefix"`
+	Pin       bool   `msgpack:"pin"`
+	Scope     string `msgpack:"scope"`
+	NoForward bool   `msgpack:"nofwd"`
+}
+
+// LoadProgress is streamed while a load runs; the last one has
+// FilesDone == FilesTotal. Error names a file that failed (the load goes on).
+type LoadProgress struct {
+	FilesDone  int64  `msgpack:"files_done"`
+	FilesTotal int64  `msgpack:"files_total"`
+	BytesDone  int64  `msgpack:"bytes_done"`
+	BytesTotal int64  `msgpack:"bytes_total"`
+	Path       string `msgpack:"path"`
+	Error      string `msgpack:"error"`
+}
+
+// PinRequest pins (or unpins) a path or every path under a prefix.
+type PinRequest struct {
+	Path      string `msgpack:"path"`
+	Prefix    string `msgpack:"prefix"`
+	Pinned    bool   `msgpack:"pinned"`
+	NoForward bool   `msgpack:"nofwd"`
+}
+
+// PinResponse counts the files changed.
+type PinResponse struct {
+	Files int64 `msgpack:"files"`
+}
+
+// AffinityRequest asks for the N preferred nodes of each path.
+type AffinityRequest struct {
+	Paths []string `msgpack:"paths"`
+	N     int      `msgpack:"n"`
+}
+
+// PathAffinity is the preferred nodes of one path, owner first.
+type PathAffinity struct {
+	Path  string       `msgpack:"path"`
+	Nodes []MemberInfo `msgpack:"nodes"`
+}
+
+// AffinityResponse answers AffinityRequest, in the order of its paths.
+type AffinityResponse struct {
+	RingVersion uint64         `msgpack:"ring"`
+	Results     []PathAffinity `msgpack:"results"`
+}
+
+// Split is a piece of a file a query engine schedules.
+type Split struct {
+	Path   string `msgpack:"path"`
+	Offset int64  `msgpack:"offset"`
+	Length int64  `msgpack:"length"`
+}
+
+// AssignRequest places a batch of splits on nodes with bounded loads.
+type AssignRequest struct {
+	Splits  []Split `msgpack:"splits"`
+	MaxLoad float64 `msgpack:"max_load"`
+}
+
+// Assignment places split number Split on Node.
+type Assignment struct {
+	Split         int    `msgpack:"split"`
+	Node          string `msgpack:"node"`
+	PreferredRank int    `msgpack:"rank"`
+}
+
+// AssignResponse answers AssignRequest.
+type AssignResponse struct {
+	RingVersion uint64         `msgpack:"ring"`
+	Assignments []Assignment   `msgpack:"assignments"`
+	Load        map[string]int `msgpack:"load"`
+}
+
+// MaxAffinityPaths and MaxAssignSplits bound batch requests.
+const (
+	MaxAffinityPaths = 100_000
+	MaxAssignSplits  = 1_000_000
+)
+
+// ValidatePath applies the shared path rules (docs/INTERNALS.md): non-empty,
+// at most MaxPathLength bytes, valid UTF-8, no NUL, no leading '/', no empty,
+// "." or ".." element, and bucket plus key for a file.
+func ValidatePath(p string) error {
+	if err := validatePrefix(p); err != nil {
+		return err
+	}
+	if strings.HasSuffix(p, "/") {
+		return fmt.Errorf("%w: path %q ends with /", ErrBadRequest, p)
+	}
+	if !strings.Contains(p, "/") {
+		return fmt.Errorf("%w: path %q has no key after the bucket", ErrBadRequest, p)
+	}
+	return nil
+}
+
+// validatePrefix is ValidatePath for prefixes: a trailing '/' is allowed and a
+// bucket alone is enough.
+func validatePrefix(p string) error {
+	switch {
+	case p == "":
+		return fmt.Errorf("%w: empty path", ErrBadRequest)
+	case len(p) > MaxPathLength:
+		return fmt.Errorf("%w: path longer than %d bytes", ErrBadRequest, MaxPathLength)
+	case !utf8.ValidString(p):
+		return fmt.Errorf("%w: path is not valid UTF-8", ErrBadRequest)
+	case strings.IndexByte(p, 0) >= 0:
+		return fmt.Errorf("%w: path contains NUL", ErrBadRequest)
+	case p[0] == '/':
+		return fmt.Errorf("%w: path %q starts with /", ErrBadRequest, p)
+	}
+	for i, e := range strings.Split(strings.TrimSuffix(p, "/"), "/") {
+		if e == "" || e == "." || e == ".." {
+			return fmt.Errorf("%w: path %q has a bad element %d (%q)", ErrBadRequest, p, i, e)
+		}
+	}
+	return nil
+}
+
+func pathOrPrefix(path, prefix string) error {
+	switch {
+	case path != "" && prefix != "":
+		return fmt.Errorf("%w: both path and prefix set", ErrBadRequest)
+	case path != "":
+		return ValidatePath(path)
+	default:
+		return validatePrefix(prefix)
+	}
+}
+
+// Validate checks the request's shape; the node checks the rest.
+func (*MembersRequest) Validate() error { return nil }
+
+// Validate checks the request's shape; the node checks the rest.
+func (*WatchRequest) Validate() error { return nil }
+
+// Validate checks the request's shape; the node checks the rest.
+func (r *StatRequest) Validate() error { return ValidatePath(r.Path) }
+
+// Validate checks the request's shape; the node checks the rest.
+func (r *InvalidateRequest) Validate() error { return pathOrPrefix(r.Path, r.Prefix) }
+
+// Validate checks the request's shape; the node checks the rest.
+func (r *LoadRequest) Validate() error {
+	if len(r.Scope) > MaxPathLength {
+		return fmt.Errorf("%w: scope longer than %d bytes", ErrBadRequest, MaxPathLength)
+	}
+	return pathOrPrefix(r.Path, r.Prefix)
+}
+
+// Validate checks the request's shape; the node checks the rest.
+func (r *PinRequest) Validate() error { return pathOrPrefix(r.Path, r.Prefix) }
+
+// Validate checks the request's shape; the node checks the rest.
+func (r *AffinityRequest) Validate() error {
+	if len(r.Paths) == 0 || len(r.Paths) > MaxAffinityPaths {
+		return fmt.Errorf("%w: %d paths, want 1 to %d", ErrBadRequest, len(r.Paths), MaxAffinityPaths)
+	}
+	if r.N < 0 {
+		return fmt.Errorf("%w: negative n", ErrBadRequest)
+	}
+	for _, p := range r.Paths {
+		if err := ValidatePath(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks the request's shape; the node checks the rest.
+func (r *AssignRequest) Validate() error {
+	if len(r.Splits) > MaxAssignSplits {
+		return fmt.Errorf("%w: %d splits over the limit of %d", ErrBadRequest, len(r.Splits), MaxAssignSplits)
+	}
+	if r.MaxLoad < 0 || r.MaxLoad != r.MaxLoad {
+		return fmt.Errorf("%w: bad max load %v", ErrBadRequest, r.MaxLoad)
+	}
+	for i, s := range r.Splits {
+		if s.Offset < 0 || s.Length < 0 {
+			return fmt.Errorf("%w: split %d has a negative offset or length", ErrBadRequest, i)
+		}
+		if err := ValidatePath(s.Path); err != nil {
+			return fmt.Errorf("split %d: %w", i, err)
+		}
+	}
+	return nil
+}

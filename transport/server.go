@@ -1,0 +1,343 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/validator"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// ServerConfig configures a Server. Zero fields take the defaults.
+type ServerConfig struct {
+	// NodeID goes into every stream trailer as the serving node.
+	NodeID string
+	// MaxRequestLength bounds a stream read's length. Default 256 MiB.
+	MaxRequestLength int64
+	// MaxPipelined is how many requests a stream connection may queue
+	// beyond the one being served. Default 64.
+	MaxPipelined int
+	// WriteTimeout bounds a stream response when the request carries no
+	// timeout, and is the most any response may take. Default 60s.
+	WriteTimeout time.Duration
+	// SniffTimeout is how long a new connection may take to send its first
+	// bytes before it is closed. Default 10s.
+	SniffTimeout time.Duration
+	// Metrics receives the gRPC server metrics; the node registers it in its
+	// own prometheus.Registry. nil: a fresh one (see Server.Metrics).
+	Metrics *grpcprom.ServerMetrics
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// GRPCOptions are extra grpc.ServerOptions (e.g. TLS credentials, later).
+	GRPCOptions []grpc.ServerOption
+}
+
+// Defaults of ServerConfig.
+const (
+	DefaultMaxRequestLength = 256 << 20
+	DefaultMaxPipelined     = 64
+	DefaultWriteTimeout     = 60 * time.Second
+	DefaultSniffTimeout     = 10 * time.Second
+)
+
+func (c ServerConfig) withDefaults() ServerConfig {
+	if c.MaxRequestLength == 0 {
+		c.MaxRequestLength = DefaultMaxRequestLength
+	}
+	if c.MaxPipelined == 0 {
+		c.MaxPipelined = DefaultMaxPipelined
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.SniffTimeout == 0 {
+		c.SniffTimeout = DefaultSniffTimeout
+	}
+	return c
+}
+
+// Validate reports a config that cannot work (after defaults).
+func (c ServerConfig) Validate() error {
+	c = c.withDefaults()
+	switch {
+	case c.MaxRequestLength < 0:
+		return fmt.Errorf("%w: negative MaxRequestLength", ErrBadConfig)
+	case c.MaxPipelined < 0:
+		return fmt.Errorf("%w: negative MaxPipelined", ErrBadConfig)
+	case c.WriteTimeout < 0 || c.SniffTimeout < 0:
+		return fmt.Errorf("%w: negative timeout", ErrBadConfig)
+	}
+	return nil
+}
+
+// Server serves the control RPCs and the page stream on one listener.
+type Server struct {
+	cfg         ServerConfig
+	log         *slog.Logger
+	grpc        *grpc.Server
+	metrics     *grpcprom.ServerMetrics
+	readHandler ReadHandler
+	baseCtx     context.Context
+	stop        context.CancelFunc
+
+	mu       sync.Mutex
+	lis      []net.Listener
+	grpcLis  []*chanListener
+	streams  map[*streamConn]struct{}
+	closing  bool
+	streamWG sync.WaitGroup
+}
+
+// NewServer builds a server for impl (control RPCs, may be nil: the service
+// is then not registered) and readHandler (page stream, may be nil: stream
+// connections are refused).
+func NewServer(cfg ServerConfig, impl ControlServer, readHandler ReadHandler) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, log: logger(cfg.Logger), readHandler: readHandler, streams: map[*streamConn]struct{}{}}
+	s.baseCtx, s.stop = context.WithCancel(context.Background())
+	s.metrics = cfg.Metrics
+	if s.metrics == nil {
+		s.metrics = grpcprom.NewServerMetrics()
+	}
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	recoveryOpt := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
+		// The stack stays here; the caller gets a short message (STYLE 8).
+		s.log.ErrorContext(ctx, "panic in gRPC handler", "panic", p, "stack", string(stack()))
+		return status.Error(codes.Internal, "internal error")
+	})
+	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(Codec{}),
+		grpc.ChainUnaryInterceptor(
+			s.metrics.UnaryServerInterceptor(),
+			logging.UnaryServerInterceptor(slogAdapter(s.log), logOpts...),
+			recovery.UnaryServerInterceptor(recoveryOpt),
+			validator.UnaryServerInterceptor(),
+		),
+		grpc.ChainStreamInterceptor(
+			s.metrics.StreamServerInterceptor(),
+			logging.StreamServerInterceptor(slogAdapter(s.log), logOpts...),
+			recovery.StreamServerInterceptor(recoveryOpt),
+			validator.StreamServerInterceptor(),
+		),
+	}
+	s.grpc = grpc.NewServer(append(opts, cfg.GRPCOptions...)...)
+	if impl != nil {
+		s.grpc.RegisterService(&ControlServiceDesc, impl)
+		s.metrics.InitializeMetrics(s.grpc)
+	}
+	return s, nil
+}
+
+func stack() []byte { return debug.Stack() }
+
+// slogAdapter routes go-grpc-middleware logging to slog. Its levels use the
+// same numbers as slog's.
+func slogAdapter(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		l.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+}
+
+// Metrics returns the gRPC server metrics for the node to register.
+func (s *Server) Metrics() *grpcprom.ServerMetrics { return s.metrics }
+
+// GRPC returns the underlying gRPC server (to register more services).
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// Serve accepts connections on l until Shutdown or Close; it returns nil
+// after them and the accept error otherwise. l is closed on return.
+func (s *Server) Serve(l net.Listener) error {
+	gl := newChanListener(l.Addr())
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		l.Close()
+		return ErrClosed
+	}
+	s.lis = append(s.lis, l)
+	s.grpcLis = append(s.grpcLis, gl)
+	s.mu.Unlock()
+
+	grpcDone := make(chan struct{})
+	go func() {
+		defer close(grpcDone)
+		_ = s.grpc.Serve(gl)
+	}()
+	defer func() { <-grpcDone }()
+	defer gl.Close()
+	defer l.Close()
+
+	var tempDelay time.Duration
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if s.isClosing() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				tempDelay = max(5*time.Millisecond, min(2*tempDelay, time.Second))
+				time.Sleep(tempDelay) // accept backoff (EMFILE), as net/http does
+				continue
+			}
+			return err
+		}
+		tempDelay = 0
+		go s.sniff(conn, gl)
+	}
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// sniff tells a stream connection from a gRPC one by its first 4 bytes.
+func (s *Server) sniff(conn net.Conn, gl *chanListener) {
+	_ = conn.SetReadDeadline(time.Now().Add(s.cfg.SniffTimeout))
+	br := bufio.NewReaderSize(conn, 4096)
+	head, err := br.Peek(4)
+	if err != nil {
+		conn.Close()
+		return
+	}
+	if string(head) == StreamMagic {
+		if s.readHandler == nil {
+			conn.Close()
+			return
+		}
+		s.serveStream(conn, br)
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	if !gl.deliver(&sniffedConn{Conn: conn, r: br}) {
+		conn.Close()
+	}
+}
+
+func (s *Server) trackStream(c *streamConn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.closing {
+			return false
+		}
+		s.streams[c] = struct{}{}
+		s.streamWG.Add(1)
+		return true
+	}
+	delete(s.streams, c)
+	s.streamWG.Done()
+	return true
+}
+
+// Shutdown stops accepting, lets in-flight stream reads and RPCs finish
+// (queued pipelined requests included), then closes everything. If ctx ends
+// first, the remaining connections are closed at once and ctx's error is
+// returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for _, l := range s.lis {
+		l.Close()
+	}
+	for c := range s.streams {
+		c.drain()
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		s.streamWG.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.stop()
+		return nil
+	case <-ctx.Done():
+		s.Close()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Close closes every listener and connection at once; in-flight reads fail.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closing = true
+	for _, l := range s.lis {
+		l.Close()
+	}
+	for c := range s.streams {
+		c.cancel()
+		c.raw.Close()
+	}
+	s.mu.Unlock()
+	s.stop()
+	s.grpc.Stop()
+	s.streamWG.Wait()
+	return nil
+}
+
+// sniffedConn replays the sniffed bytes before reading the connection.
+type sniffedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *sniffedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// chanListener hands sniffed gRPC connections to grpc.Server.Serve.
+type chanListener struct {
+	addr net.Addr
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func newChanListener(addr net.Addr) *chanListener {
+	return &chanListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *chanListener) deliver(c net.Conn) bool {
+	select {
+	case l.ch <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *chanListener) Addr() net.Addr { return l.addr }

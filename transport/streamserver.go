@@ -1,0 +1,377 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ReadHandler serves page-stream reads; the node implements it.
+type ReadHandler interface {
+	// ServeRead answers req through w. It sends the header (WriteHeader)
+	// before any segment. A returned error becomes the response's status
+	// (see StatusOf): in the header if none was sent yet, else in the
+	// trailer. ctx ends with the request's deadline or when the client goes
+	// away.
+	ServeRead(ctx context.Context, req *ReadRequest, w ResponseWriter) error
+}
+
+// ReadHandlerFunc adapts a function to ReadHandler.
+type ReadHandlerFunc func(ctx context.Context, req *ReadRequest, w ResponseWriter) error
+
+// ServeRead calls f.
+func (f ReadHandlerFunc) ServeRead(ctx context.Context, req *ReadRequest, w ResponseWriter) error {
+	return f(ctx, req, w)
+}
+
+// ResponseWriter sends one response. It is not safe for concurrent use.
+type ResponseWriter interface {
+	// WriteHeader sends the header; exactly once, before any segment.
+	WriteHeader(h ReadHeader) error
+	// WriteFileSegment sends length bytes of f at fileOff as the object's
+	// bytes at logicalOff, with sendfile (no copy through user space).
+	// crcs[i] is the CRC32C of chunk i (chunkSize bytes, the last may be
+	// short) of those bytes; the client verifies them. f is not read through
+	// its file offset, so handles may be shared.
+	WriteFileSegment(logicalOff int64, f *os.File, fileOff, length int64, chunkSize int, crcs []uint32) error
+	// WriteSegment sends data as the object's bytes at logicalOff; CRCs are
+	// computed over DefaultChunkSize chunks.
+	WriteSegment(logicalOff int64, data []byte) error
+	// Stats is the trailer's statistics; the handler fills it in.
+	Stats() *ReadStats
+}
+
+// streamConn is one page-stream connection on the server.
+type streamConn struct {
+	s      *Server
+	raw    net.Conn      // the accepted connection (writes, deadlines)
+	tcp    *net.TCPConn  // raw as TCP, for sendfile; nil if not TCP
+	br     *bufio.Reader // holds the sniffed bytes
+	bw     *bufio.Writer
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	draining bool // set by Shutdown: stop reading requests, finish queued ones
+}
+
+type queuedRequest struct {
+	id      uint64
+	req     ReadRequest
+	timeout time.Duration
+}
+
+// serveStream runs a page-stream connection until it ends. The request reader
+// runs in its own goroutine so that a closed connection cancels the handler's
+// context and pipelined requests queue up while one is served.
+func (s *Server) serveStream(raw net.Conn, br *bufio.Reader) {
+	c := &streamConn{s: s, raw: raw, br: br, bw: bufio.NewWriterSize(raw, 64<<10)}
+	c.tcp, _ = raw.(*net.TCPConn)
+	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
+	defer c.cancel()
+	if !s.trackStream(c, true) {
+		raw.Close()
+		return
+	}
+	defer s.trackStream(c, false)
+	defer raw.Close()
+
+	var pre [PrefaceSize]byte
+	if _, err := io.ReadFull(br, pre[:]); err != nil {
+		return
+	}
+	if err := checkPreface(pre[:]); err != nil {
+		s.log.Debug("stream preface refused", "remote", raw.RemoteAddr(), "err", err)
+		return
+	}
+	_ = raw.SetReadDeadline(time.Time{}) // the sniff deadline
+	if c.isDraining() {
+		c.drain() // Shutdown came between the two lines above
+	}
+
+	queue := make(chan queuedRequest, s.cfg.MaxPipelined)
+	go c.readRequests(queue)
+	for q := range queue {
+		if err := c.serveOne(q); err != nil {
+			// The connection is unusable (write failed): cancel stops the
+			// reader; it closes the queue after raw.Close.
+			s.log.Debug("stream write failed", "remote", raw.RemoteAddr(), "err", err)
+			c.cancel()
+			raw.Close()
+			for range queue {
+			}
+			return
+		}
+	}
+}
+
+func (c *streamConn) readRequests(queue chan<- queuedRequest) {
+	defer close(queue)
+	var buf []byte
+	for {
+		h, body, err := readFrame(c.br, buf)
+		buf = body
+		if err != nil {
+			if !c.isDraining() {
+				// The client went away or broke the protocol: stop the
+				// request being served.
+				if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+					c.s.log.Debug("stream read failed", "remote", c.raw.RemoteAddr(), "err", err)
+				}
+				c.cancel()
+			}
+			return
+		}
+		if h.typ != frameRequest {
+			c.s.log.Debug("stream: unexpected frame", "type", h.typ)
+			c.cancel()
+			return
+		}
+		id, req, tmo, err := parseRequest(body)
+		if err != nil {
+			c.cancel()
+			return
+		}
+		q := queuedRequest{id: id, req: req}
+		if tmo > 0 {
+			q.timeout = time.Duration(min(tmo, uint64(1<<62)/1000)) * time.Microsecond
+		}
+		select {
+		case queue <- q:
+		case <-c.ctx.Done():
+			return
+		}
+	}
+}
+
+func (c *streamConn) isDraining() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.draining
+}
+
+// drain stops reading new requests; queued ones are still answered.
+func (c *streamConn) drain() {
+	c.mu.Lock()
+	c.draining = true
+	c.mu.Unlock()
+	_ = c.raw.SetReadDeadline(time.Unix(1, 0))
+}
+
+// validate checks a decoded request's fields.
+func (s *Server) validateRead(r *ReadRequest) error {
+	switch {
+	case r.Path == "":
+		return Errorf(StatusBadRequest, "empty path")
+	case len(r.Path) > MaxPathLength || len(r.Scope) > MaxPathLength:
+		return Errorf(StatusBadRequest, "path or scope longer than %d bytes", MaxPathLength)
+	case r.Offset < 0:
+		return Errorf(StatusBadRequest, "negative offset %d", r.Offset)
+	case r.Length < 0:
+		return Errorf(StatusBadRequest, "negative length %d", r.Length)
+	case r.Length > s.cfg.MaxRequestLength:
+		return Errorf(StatusTooLarge, "length %d over the limit of %d", r.Length, s.cfg.MaxRequestLength)
+	}
+	return nil
+}
+
+// serveOne answers one request; an error means the connection is broken.
+func (c *streamConn) serveOne(q queuedRequest) (err error) {
+	timeout := c.s.cfg.WriteTimeout
+	if q.timeout > 0 {
+		timeout = min(timeout, q.timeout)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, timeout)
+	defer cancel()
+	// The write deadline keeps a stuck client from pinning this goroutine;
+	// a little slack lets the handler report its own deadline in a trailer.
+	_ = c.raw.SetWriteDeadline(time.Now().Add(timeout + time.Second))
+
+	w := &responseWriter{c: c, id: q.id, req: &q.req}
+	herr := c.s.validateRead(&q.req)
+	if herr == nil {
+		herr = c.callHandler(ctx, &q.req, w)
+	}
+	if w.werr != nil {
+		return w.werr
+	}
+	st, msg := StatusOf(herr)
+	if herr != nil && st == StatusInternal {
+		c.s.log.Warn("stream read failed", "path", q.req.Path, "err", herr)
+	}
+	if !w.headerSent {
+		// Also the empty OK response of a handler that sent nothing.
+		if err := w.WriteHeader(ReadHeader{Status: st, Error: msg}); err != nil {
+			return err
+		}
+	} else if w.header.Status != StatusOK && st == StatusOK {
+		st, msg = w.header.Status, w.header.Error
+	}
+	if w.stats.Node == "" {
+		w.stats.Node = c.s.cfg.NodeID
+	}
+	w.buf = appendTrailer(w.buf[:0], st, msg, &w.stats)
+	if _, err := c.bw.Write(w.buf); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// callHandler runs the handler, turning a panic into StatusInternal: a
+// panicking read must not take the node down, nor show its stack remotely.
+func (c *streamConn) callHandler(ctx context.Context, req *ReadRequest, w *responseWriter) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.s.log.Error("panic in ReadHandler", "panic", p, "path", req.Path, "stack", string(stack()))
+			err = Errorf(StatusInternal, "internal error")
+		}
+	}()
+	return c.s.readHandler.ServeRead(ctx, req, w)
+}
+
+type responseWriter struct {
+	c          *streamConn
+	id         uint64
+	req        *ReadRequest
+	header     ReadHeader
+	headerSent bool
+	stats      ReadStats
+	buf        []byte
+	crcs       []uint32
+	werr       error // sticky: a failed write breaks the connection
+}
+
+func (w *responseWriter) Stats() *ReadStats { return &w.stats }
+
+func (w *responseWriter) WriteHeader(h ReadHeader) error {
+	if w.werr != nil {
+		return w.werr
+	}
+	if w.headerSent {
+		return ErrHeaderSent
+	}
+	w.headerSent = true
+	w.header = h
+	w.buf = appendHeader(w.buf[:0], w.id, &h)
+	_, w.werr = w.c.bw.Write(w.buf)
+	return w.werr
+}
+
+func (w *responseWriter) checkSegment(logicalOff, length int64, chunkSize, ncrcs int) error {
+	if w.werr != nil {
+		return w.werr
+	}
+	if !w.headerSent {
+		return ErrNoHeader
+	}
+	if w.header.Status != StatusOK {
+		return fmt.Errorf("%w: segment after a non-OK header", ErrProtocol)
+	}
+	return checkSegment(logicalOff, length, chunkSize, ncrcs)
+}
+
+func (w *responseWriter) WriteSegment(logicalOff int64, data []byte) error {
+	for len(data) > 0 {
+		n := min(len(data), MaxSegmentLength)
+		w.crcs = ChunkCRCs(w.crcs[:0], data[:n], DefaultChunkSize)
+		if err := w.checkSegment(logicalOff, int64(n), DefaultChunkSize, len(w.crcs)); err != nil {
+			return err
+		}
+		w.buf = appendSegmentHeader(w.buf[:0], logicalOff, int64(n), DefaultChunkSize, w.crcs)
+		if _, w.werr = w.c.bw.Write(w.buf); w.werr != nil {
+			return w.werr
+		}
+		if _, w.werr = w.c.bw.Write(data[:n]); w.werr != nil {
+			return w.werr
+		}
+		data, logicalOff = data[n:], logicalOff+int64(n)
+	}
+	return nil
+}
+
+func (w *responseWriter) WriteFileSegment(logicalOff int64, f *os.File, fileOff, length int64, chunkSize int, crcs []uint32) error {
+	if err := w.checkSegment(logicalOff, length, chunkSize, len(crcs)); err != nil {
+		return err
+	}
+	if fileOff < 0 {
+		return fmt.Errorf("%w: negative file offset", ErrBadRequest)
+	}
+	w.buf = appendSegmentHeader(w.buf[:0], logicalOff, length, chunkSize, crcs)
+	if _, w.werr = w.c.bw.Write(w.buf); w.werr != nil {
+		return w.werr
+	}
+	// From here on a failure leaves a partial segment on the wire: the
+	// connection is broken whatever the cause.
+	if w.werr = w.c.bw.Flush(); w.werr != nil {
+		return w.werr
+	}
+	if w.c.tcp != nil {
+		w.werr = sendfile(w.c.tcp, f, fileOff, length)
+	} else {
+		_, w.werr = io.Copy(w.c.raw, io.NewSectionReader(f, fileOff, length))
+	}
+	return w.werr
+}
+
+// sendfile writes n bytes of f at off to tc with sendfile(2). It goes through
+// the connection's RawConn so the runtime poller handles EAGAIN (wait until
+// writable, honouring the write deadline) and partial writes. off is passed
+// explicitly: f's own offset is neither used nor moved.
+func sendfile(tc *net.TCPConn, f *os.File, off, n int64) error {
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	fc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	cerr := fc.Control(func(ffd uintptr) {
+		werr := rc.Write(func(sfd uintptr) bool {
+			for n > 0 {
+				w, err := unix.Sendfile(int(sfd), int(ffd), &off, int(min(n, 1<<30)))
+				if w > 0 {
+					n -= int64(w)
+				}
+				switch {
+				case err == unix.EAGAIN:
+					return false // wait for the socket to be writable
+				case err == unix.EINTR:
+					continue
+				case err != nil:
+					serr = os.NewSyscallError("sendfile", err)
+					return true
+				case w == 0:
+					serr = fmt.Errorf("%w: page file shorter than the segment", io.ErrUnexpectedEOF)
+					return true
+				}
+			}
+			return true
+		})
+		if serr == nil {
+			serr = werr
+		}
+	})
+	if cerr != nil {
+		return cerr
+	}
+	return serr
+}
+
+// logger returns l or a discarding logger.
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
