@@ -427,40 +427,57 @@ type errStatusKeep struct{ err *StatusError }
 
 func (e errStatusKeep) Error() string { return e.err.Error() }
 
-// readSegment reads a segment's data. Chunks wholly inside the requested
-// range go straight into dst; edge chunks go through a pooled scratch buffer.
+// readSegment reads a segment's data. Runs of chunks wholly inside the
+// requested range go straight into dst with one read call (then each chunk's
+// CRC is checked in place); edge chunks go through a pooled scratch buffer
+// and only their requested bytes are copied.
 func (c *Client) readSegment(cn *clientConn, req *ReadRequest, dst []byte, seg segmentInfo) error {
 	reqEnd := req.Offset + int64(len(dst))
-	for i, want := range seg.crcs {
-		cOff := seg.off + int64(i)*int64(seg.chunkSize)
-		cLen := min(int64(seg.chunkSize), seg.off+seg.length-cOff)
-		var got uint32
-		if cOff >= req.Offset && cOff+cLen <= reqEnd {
-			p := dst[cOff-req.Offset : cOff-req.Offset+cLen]
+	cs := int64(seg.chunkSize)
+	segEnd := seg.off + seg.length
+	inside := func(i int) bool {
+		cOff := seg.off + int64(i)*cs
+		return cOff >= req.Offset && min(cOff+cs, segEnd) <= reqEnd
+	}
+	for i := 0; i < len(seg.crcs); {
+		cOff := seg.off + int64(i)*cs
+		if inside(i) {
+			j := i + 1
+			for j < len(seg.crcs) && inside(j) {
+				j++
+			}
+			runEnd := min(seg.off+int64(j)*cs, segEnd)
+			p := dst[cOff-req.Offset : runEnd-req.Offset]
 			if _, err := io.ReadFull(cn.br, p); err != nil {
 				return unexpected(err)
 			}
-			got = CRC32C(p)
-		} else {
-			bp := c.getScratch(int(cLen))
-			p := (*bp)[:cLen]
-			_, err := io.ReadFull(cn.br, p)
-			if err != nil {
-				c.scratch.Put(bp)
-				return unexpected(err)
-			}
-			got = CRC32C(p)
-			if got == want {
-				lo, hi := max(cOff, req.Offset), min(cOff+cLen, reqEnd)
-				if lo < hi {
-					copy(dst[lo-req.Offset:hi-req.Offset], p[lo-cOff:hi-cOff])
+			for k := i; k < j; k++ {
+				q := p[int64(k-i)*cs:min(int64(k-i+1)*cs, int64(len(p)))]
+				if CRC32C(q) != seg.crcs[k] {
+					return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: seg.off + int64(k)*cs}
 				}
 			}
-			c.scratch.Put(bp)
+			i = j
+			continue
 		}
-		if got != want {
+		cLen := min(cs, segEnd-cOff)
+		bp := c.getScratch(int(cLen))
+		p := (*bp)[:cLen]
+		if _, err := io.ReadFull(cn.br, p); err != nil {
+			c.scratch.Put(bp)
+			return unexpected(err)
+		}
+		ok := CRC32C(p) == seg.crcs[i]
+		if ok {
+			if lo, hi := max(cOff, req.Offset), min(cOff+cLen, reqEnd); lo < hi {
+				copy(dst[lo-req.Offset:hi-req.Offset], p[lo-cOff:hi-cOff])
+			}
+		}
+		c.scratch.Put(bp)
+		if !ok {
 			return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: cOff}
 		}
+		i++
 	}
 	return nil
 }

@@ -36,10 +36,12 @@
 //
 // flags and rsvd are zero in version 1. Frame types and bodies:
 //
-//	request (1, client -> server), 48 bytes + path + scope:
+//	request (1, client -> server), 50 bytes + path + scope + etag:
 //	  id u64 | offset i64 | length i64 | ring version u64 |
 //	  timeout µs u64 (0 = none) | flags u32 | path len u16 | scope len u16 |
-//	  path | scope
+//	  etag len u16 | path | scope | etag
+//	  flags: 1 no-forward, 2 no-cache, 4 verify, 8 cached-only; etag, when
+//	  not empty, is the only object version the reader accepts.
 //
 //	header (2), 38 bytes + etag + error:
 //	  id u64 | status u16 | ring version u64 | size i64 | version u64 |

@@ -44,7 +44,7 @@ const (
 
 // Fixed body sizes.
 const (
-	requestFixed = 48
+	requestFixed = 50
 	headerFixed  = 38
 	segmentFixed = 16
 	trailerFixed = 46
@@ -56,6 +56,14 @@ const (
 	FlagNoForward uint32 = 1 << 0
 	// FlagNoCache: serve the bytes without caching them.
 	FlagNoCache uint32 = 1 << 1
+	// FlagVerify: verify every cached chunk on the server before sending
+	// it (a reader's retry after it saw a corrupt chunk); bad pages are
+	// dropped and fetched again.
+	FlagVerify uint32 = 1 << 2
+	// FlagCachedOnly: serve only from pages cached on this node, of exactly
+	// the version ETag names; never touch the under-store (a new owner
+	// asking the previous owner during warm handoff).
+	FlagCachedOnly uint32 = 1 << 3
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -87,8 +95,11 @@ type ReadRequest struct {
 	RingVersion uint64
 	// Scope is the cache context (seed 001); "" = the path's directory.
 	Scope string
-	// Flags: FlagNoForward, FlagNoCache.
+	// Flags: FlagNoForward, FlagNoCache, FlagVerify, FlagCachedOnly.
 	Flags uint32
+	// ETag, when set, is the only version of the object the reader accepts
+	// (if-match): another version is StatusChanged, never mixed bytes.
+	ETag string
 }
 
 // ReadHeader starts a response.
@@ -156,7 +167,7 @@ func checkPreface(b []byte) error {
 
 // appendRequest appends a request frame (header and body).
 func appendRequest(b []byte, id uint64, r *ReadRequest, timeoutMicros uint64) []byte {
-	n := requestFixed + len(r.Path) + len(r.Scope)
+	n := requestFixed + len(r.Path) + len(r.Scope) + len(r.ETag)
 	b = append(b, make([]byte, FrameHeaderSize+requestFixed)...)
 	f := b[len(b)-FrameHeaderSize-requestFixed:]
 	putFrameHeader(f, frameRequest, n)
@@ -169,8 +180,10 @@ func appendRequest(b []byte, id uint64, r *ReadRequest, timeoutMicros uint64) []
 	binary.BigEndian.PutUint32(p[40:], r.Flags)
 	binary.BigEndian.PutUint16(p[44:], uint16(len(r.Path)))
 	binary.BigEndian.PutUint16(p[46:], uint16(len(r.Scope)))
+	binary.BigEndian.PutUint16(p[48:], uint16(len(r.ETag)))
 	b = append(b, r.Path...)
-	return append(b, r.Scope...)
+	b = append(b, r.Scope...)
+	return append(b, r.ETag...)
 }
 
 // parseRequest decodes a request body. Field values (negative offsets, ...)
@@ -187,11 +200,13 @@ func parseRequest(p []byte) (id uint64, r ReadRequest, timeoutMicros uint64, err
 	r.Flags = binary.BigEndian.Uint32(p[40:])
 	pl := int(binary.BigEndian.Uint16(p[44:]))
 	sl := int(binary.BigEndian.Uint16(p[46:]))
-	if requestFixed+pl+sl != len(p) {
+	el := int(binary.BigEndian.Uint16(p[48:]))
+	if requestFixed+pl+sl+el != len(p) {
 		return 0, r, 0, fmt.Errorf("%w: request frame lengths do not add up", ErrProtocol)
 	}
 	r.Path = string(p[requestFixed : requestFixed+pl])
-	r.Scope = string(p[requestFixed+pl:])
+	r.Scope = string(p[requestFixed+pl : requestFixed+pl+sl])
+	r.ETag = string(p[requestFixed+pl+sl:])
 	return id, r, timeoutMicros, nil
 }
 

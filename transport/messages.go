@@ -29,6 +29,13 @@ type MembersRequest struct{}
 type MembersResponse struct {
 	RingVersion uint64       `msgpack:"ring"`
 	Members     []MemberInfo `msgpack:"members"`
+	// RingMembers and the ring parameters let a client build exactly the
+	// node's ring (ring.New(params, RingMembers) has version RingVersion).
+	RingMembers       []string `msgpack:"ring_members"`
+	Partitions        int      `msgpack:"partitions"`
+	Load              float64  `msgpack:"load"`
+	PageSize          int64    `msgpack:"page_size"`
+	ReplicationFactor int      `msgpack:"vnodes"`
 }
 
 // WatchRequest starts a ring watch: the server sends the current members,

@@ -172,8 +172,8 @@ func (s *Server) validateRead(r *ReadRequest) error {
 	switch {
 	case r.Path == "":
 		return Errorf(StatusBadRequest, "empty path")
-	case len(r.Path) > MaxPathLength || len(r.Scope) > MaxPathLength:
-		return Errorf(StatusBadRequest, "path or scope longer than %d bytes", MaxPathLength)
+	case len(r.Path) > MaxPathLength || len(r.Scope) > MaxPathLength || len(r.ETag) > MaxPathLength:
+		return Errorf(StatusBadRequest, "path, scope or etag longer than %d bytes", MaxPathLength)
 	case r.Offset < 0:
 		return Errorf(StatusBadRequest, "negative offset %d", r.Offset)
 	case r.Length < 0:

@@ -1,0 +1,190 @@
+package transport
+
+// Benchmarks of the page stream against raw loopback TCP, in one run:
+//
+//	go test -run '^$' -bench . -benchtime 2s -count 1 ./transport
+//
+// Server and clients run in this one test process (on real loopback
+// sockets); the figures in the issue were measured with two processes.
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const (
+	benchPage    = 1 << 20
+	benchPages   = 32
+	benchStreams = 4
+)
+
+// BenchmarkRawTCP is the baseline: a server writes 1 MiB buffers from memory
+// to 4 connections; the clients read them into reused buffers.
+func BenchmarkRawTCP(b *testing.B) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	src := pattern(1, benchPage)
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				var n [8]byte
+				if _, err := io.ReadFull(conn, n[:]); err != nil {
+					return
+				}
+				for range binary.BigEndian.Uint64(n[:]) {
+					if _, err := conn.Write(src); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	b.SetBytes(benchPage)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for s := range benchStreams {
+		pages := b.N / benchStreams
+		if s < b.N%benchStreams {
+			pages++
+		}
+		wg.Go(func() {
+			conn, err := net.Dial("tcp", l.Addr().String())
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			defer conn.Close()
+			var n [8]byte
+			binary.BigEndian.PutUint64(n[:], uint64(pages))
+			if _, err := conn.Write(n[:]); err != nil {
+				b.Error(err)
+				return
+			}
+			buf := make([]byte, benchPage)
+			for range pages {
+				if _, err := io.ReadFull(conn, buf); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// benchPageHandler serves an object of benchPages 1 MiB pages, each in its
+// own page file at a 4 KiB data offset, with sendfile.
+type benchPageHandler struct {
+	pages []*testObject
+}
+
+func newBenchPageHandler(b *testing.B) *benchPageHandler {
+	dir := b.TempDir()
+	h := &benchPageHandler{}
+	for i := range benchPages {
+		h.pages = append(h.pages, newTestObject(b, dir, fmt.Sprintf("page-%d", i), pattern(int64(i), benchPage), benchPage))
+	}
+	return h
+}
+
+func (h *benchPageHandler) ServeRead(ctx context.Context, req *ReadRequest, w ResponseWriter) error {
+	size := int64(benchPages * benchPage)
+	if err := w.WriteHeader(ReadHeader{Size: size, ETag: "e", Version: 1}); err != nil {
+		return err
+	}
+	end := min(req.Offset+req.Length, size)
+	const cs = DefaultChunkSize
+	for off := req.Offset; off < end; {
+		p := h.pages[off/benchPage]
+		pStart := off / benchPage * benchPage
+		lo := (off - pStart) / cs * cs
+		hi := min((min(end, pStart+benchPage)-pStart+cs-1)/cs*cs, benchPage)
+		if err := w.WriteFileSegment(pStart+lo, p.f, p.dataOff+lo, hi-lo, cs, p.crcs[0][lo/cs:(hi+cs-1)/cs]); err != nil {
+			return err
+		}
+		off = pStart + hi
+	}
+	return nil
+}
+
+// BenchmarkStream: 4 clients read whole 1 MiB pages (sendfile from page files
+// on the server, CRC verification into reused buffers on the client).
+func BenchmarkStream(b *testing.B) {
+	ts := startServer(b, ServerConfig{}, nil, newBenchPageHandler(b))
+	c := newTestClient(b, ClientConfig{})
+	b.SetBytes(benchPage)
+	b.ResetTimer()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range benchStreams {
+		wg.Go(func() {
+			buf := make([]byte, benchPage)
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				req := &ReadRequest{Path: "lake/bench", Offset: i % benchPages * benchPage, Length: benchPage}
+				if res, err := c.Read(context.Background(), ts.addr, req, buf); err != nil || res.N != benchPage {
+					b.Errorf("%s: n=%d err=%v", describe(req), res.N, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkRandom64K: 16 readers, 64 KiB reads at random offsets of cached
+// page files; reports p50 and p99 latency.
+func BenchmarkRandom64K(b *testing.B) {
+	const readers, size = 16, 64 << 10
+	ts := startServer(b, ServerConfig{}, nil, newBenchPageHandler(b))
+	c := newTestClient(b, ClientConfig{MaxIdlePerAddr: readers})
+	b.SetBytes(size)
+	lat := make([][]time.Duration, readers)
+	var next atomic.Int64
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for g := range readers {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 64))
+			buf := make([]byte, size)
+			for next.Add(1) <= int64(b.N) {
+				req := &ReadRequest{Path: "lake/bench", Offset: r.Int64N(benchPages*benchPage - size), Length: size}
+				t0 := time.Now()
+				res, err := c.Read(context.Background(), ts.addr, req, buf)
+				lat[g] = append(lat[g], time.Since(t0))
+				if err != nil || res.N != size {
+					b.Errorf("%s: n=%d err=%v", describe(req), res.N, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	if len(all) > 0 {
+		b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+	}
+}
