@@ -146,7 +146,7 @@ func (c *Client) dialOptions() []grpc.DialOption {
 	}
 	if c.cfg.RetryMax > 0 {
 		unary = append(unary, retry.UnaryClientInterceptor(
-			retry.WithMax(uint(c.cfg.RetryMax)),
+			retry.WithMax(uint(c.cfg.RetryMax)+1), // WithMax counts attempts
 			retry.WithCodes(codes.Unavailable),
 			retry.WithBackoff(retry.BackoffExponentialWithJitter(c.cfg.RetryBackoff, 0.2)),
 		))
@@ -452,7 +452,7 @@ func (c *Client) readSegment(cn *clientConn, req *ReadRequest, dst []byte, seg s
 				return unexpected(err)
 			}
 			for k := i; k < j; k++ {
-				q := p[int64(k-i)*cs:min(int64(k-i+1)*cs, int64(len(p)))]
+				q := p[int64(k-i)*cs : min(int64(k-i+1)*cs, int64(len(p)))]
 				if CRC32C(q) != seg.crcs[k] {
 					return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: seg.off + int64(k)*cs}
 				}
