@@ -59,8 +59,11 @@ func (s *Store) replay() (uint64, map[uint64]int64, error) {
 		}
 	}
 	next := base
-	if len(segs) > 0 {
-		next = segs[len(segs)-1] + 1
+	if n := len(segs); n > 0 {
+		next = segs[n-1] + 1
+		if _, kept := live[segs[n-1]]; !kept {
+			next = segs[n-1] // removed as torn at creation: reuse its number
+		}
 	}
 	if next == 0 {
 		next = 1

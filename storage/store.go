@@ -46,9 +46,13 @@ type pageRec struct {
 }
 
 // pendingFile is a page file removed from the index and not yet unlinked.
+// It is unlinked only once the journal record that superseded it (seq) is
+// durable: unlinking earlier and crashing would lose pages the journal
+// still vouches for, of a version that is still current after replay.
 type pendingFile struct {
 	name string
 	size int64
+	seq  uint64 // 0 until the superseding record is queued
 }
 
 // Store is the page store. All methods are safe for concurrent use.
@@ -324,7 +328,7 @@ func (s *Store) dropAllPages(fe *fileEntry, lazy bool) {
 		}
 		name, size := s.removeSlot(v - 1)
 		if lazy && name != "" {
-			s.pending = append(s.pending, pendingFile{name, size})
+			s.pending = append(s.pending, pendingFile{name: name, size: size})
 			s.pendBytes += size
 		}
 	}
@@ -472,6 +476,7 @@ func (s *Store) Upsert(p string, content Fingerprint, metaFP, scope string) (Fil
 	}
 	r := fileRecord(fe)
 	seq, err := s.appendLocked(s.frame(nil, &r))
+	s.setPendingSeqLocked(seq)
 	s.mu.Unlock()
 	if err != nil {
 		return FileMeta{}, err
@@ -521,6 +526,7 @@ func (s *Store) invalidate(match func(*fileEntry) bool, id FileID, single bool) 
 		s.removeFile(fi, true)
 	}
 	seq, err := s.appendLocked(frames)
+	s.setPendingSeqLocked(seq)
 	s.kickDeleter()
 	s.mu.Unlock()
 	if err != nil {
@@ -1099,17 +1105,36 @@ func (s *Store) deleter() {
 	}
 }
 
+// setPendingSeqLocked tags the files queued for deletion in this critical
+// section with the journal record that supersedes them (seq 0 when the
+// append failed: they then stay on disk for the next Open to judge).
+func (s *Store) setPendingSeqLocked(seq uint64) {
+	for i := len(s.pending) - 1; i >= 0 && s.pending[i].seq == 0; i-- {
+		s.pending[i].seq = seq
+	}
+}
+
 func (s *Store) deletePending() {
 	s.mu.Lock()
 	batch := s.pending
 	s.pending = nil
 	s.mu.Unlock()
+	var last uint64
 	var freed int64
 	for _, p := range batch {
+		last = max(last, p.seq)
+		freed += p.size
+	}
+	durable := last == 0 || s.j.wait(last) == nil
+	for _, p := range batch {
+		if !durable || p.seq == 0 {
+			// The superseding record is not durable: leave the file for
+			// the next Open, which deletes what the journal disowns.
+			continue
+		}
 		if err := s.fs.Remove(p.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("storage: lazy delete", "file", p.name, "err", err)
 		}
-		freed += p.size
 	}
 	s.mu.Lock()
 	s.pendBytes -= freed

@@ -1,0 +1,6 @@
+//go:build race
+
+package storage
+
+// raceEnabled trims the slow crash rounds under the race detector.
+const raceEnabled = true
