@@ -85,7 +85,9 @@ func (f *faultFile) Sync() error {
 	return f.File.Sync()
 }
 
-func isPage(name string) bool    { return strings.HasSuffix(name, pageExt+tmpExt) || strings.HasSuffix(name, pageExt) }
+func isPage(name string) bool {
+	return strings.HasSuffix(name, pageExt+tmpExt) || strings.HasSuffix(name, pageExt)
+}
 func isJournal(name string) bool { return strings.Contains(name, "journal") }
 
 func TestPageWriteFaults(t *testing.T) {
