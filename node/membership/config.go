@@ -1,0 +1,219 @@
+package membership
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/ringcache/ringcache/ring"
+)
+
+// Sentinel errors. Errors returned by this package wrap one of them.
+var (
+	// ErrConfig reports an invalid Config.
+	ErrConfig = errors.New("membership: invalid config")
+	// ErrMetaTooLarge reports node metadata above MetaMaxSize once encoded.
+	ErrMetaTooLarge = errors.New("membership: node meta too large")
+	// ErrBadMeta reports node metadata that does not decode.
+	ErrBadMeta = errors.New("membership: bad node meta")
+	// ErrIncompatible reports a peer (or cluster) with another page size or
+	// other ring parameters; it is refused at join on both sides.
+	ErrIncompatible = errors.New("membership: incompatible peer")
+	// ErrJoinFailed reports that no address of Config.Join answered while
+	// Config.JoinRequired was set.
+	ErrJoinFailed = errors.New("membership: join failed")
+	// ErrClosed reports a call after Shutdown.
+	ErrClosed = errors.New("membership: shut down")
+)
+
+// Defaults for the zero value of Config fields.
+const (
+	DefaultBindAddr            = "0.0.0.0"
+	DefaultDebounce            = 150 * time.Millisecond
+	DefaultDeadNodeReclaimTime = 10 * time.Second
+	DefaultJoinAttempts        = 3
+	DefaultJoinRetryInterval   = time.Second
+	DefaultKeepGone            = 10 * time.Minute
+	DefaultMaxGone             = 128
+	DefaultLeaveTimeout        = 5 * time.Second
+)
+
+// Config configures one member. A zero field takes the default documented on
+// it; Validate reports what cannot work.
+type Config struct {
+	// Name is the member's unique, stable ID (the memberlist node name and
+	// the ID in the ring). Default: the host name.
+	Name string
+
+	// BindAddr and BindPort are where memberlist listens (TCP and UDP).
+	// BindAddr default "0.0.0.0". BindPort 0 picks a free port (as with
+	// net.Listen), which is what tests and the dev mode want; the node
+	// passes 7946 (or --gossip-addr) explicitly.
+	BindAddr string
+	BindPort int
+
+	// AdvertiseAddr and AdvertisePort are what other members dial, when it
+	// differs from the bind address (docker, NAT). Default: the bind address
+	// (or a private IP when bound to 0.0.0.0) and the bind port.
+	AdvertiseAddr string
+	AdvertisePort int
+
+	// Join lists gossip addresses ("host:port") of existing members. Start
+	// tries them JoinAttempts times, JoinRetryInterval apart. If none answers
+	// the node starts on its own (it is the first node) unless JoinRequired
+	// is set, in which case Start fails with ErrJoinFailed. If peers answered
+	// but all refused us as incompatible, Start fails with ErrIncompatible
+	// either way.
+	Join              []string
+	JoinRequired      bool
+	JoinAttempts      int           // default 3
+	JoinRetryInterval time.Duration // default 1s
+
+	// SecretKey enables gossip encryption (AES-128/192/256: 16, 24 or 32
+	// bytes). Peers without the same key can neither join nor be joined.
+	SecretKey []byte
+
+	// Meta is this node's metadata. Start sets RingVersionParams (from Ring)
+	// and, when zero, PageSize (from Ring.PageSize after defaults) and State
+	// (StateActive). Start with StateJoining to stay out of the ring until
+	// SetState(StateActive), e.g. until the journal is replayed.
+	Meta Meta
+
+	// Ring holds the ring parameters; members come from the gossip.
+	Ring ring.Config
+
+	// Debounce is how long the member set must stay quiet before the ring
+	// is rebuilt, so that a burst of joins rebuilds once. Default 150ms
+	// (LAN); a rebuild happens at the latest 10*Debounce after the first
+	// event of a burst, so a steady trickle cannot starve it.
+	Debounce time.Duration
+
+	// DeadNodeReclaimTime is how long after a member is declared dead its
+	// name may be taken by a member at another address (a restart on a new
+	// IP or port). Default 10s; memberlist's own default (never) made a
+	// restarted node wait for the dead entry to be reaped, 31s here.
+	DeadNodeReclaimTime time.Duration
+
+	// KeepGone and MaxGone bound how long and how many dead or left members
+	// stay listed by Members for operators. Default 10m and 128.
+	KeepGone time.Duration
+	MaxGone  int
+
+	// Logger receives this package's logs and memberlist's (at their level).
+	// nil discards.
+	Logger *slog.Logger
+
+	// Failure detection and gossip tuning; 0 = memberlist's LAN default
+	// (given in parentheses). Tests turn them down to converge quickly.
+	ProbeInterval       time.Duration // (1s) how often one random member is probed
+	ProbeTimeout        time.Duration // (500ms) wait for a direct probe's ack; below the RTT = false suspicion
+	GossipInterval      time.Duration // (200ms) how often broadcasts are sent
+	GossipNodes         int           // (3) members gossiped to per interval
+	SuspicionMult       int           // (4) suspicion timeout = SuspicionMult * log10(N+1) * ProbeInterval
+	PushPullInterval    time.Duration // (30s) full state sync with one member
+	TCPTimeout          time.Duration // (10s) stream (join, push/pull) timeout
+	GossipToTheDeadTime time.Duration // (30s) dead members still gossiped to, then forgotten by memberlist
+	RetransmitMult      int           // (4) retransmits = RetransmitMult * log10(N+1)
+}
+
+// withDefaults returns c with zero fields replaced by their defaults.
+func (c Config) withDefaults() Config {
+	if c.Name == "" {
+		c.Name, _ = os.Hostname()
+	}
+	if c.BindAddr == "" {
+		c.BindAddr = DefaultBindAddr
+	}
+	if c.AdvertisePort == 0 {
+		c.AdvertisePort = c.BindPort
+	}
+	if c.JoinAttempts == 0 {
+		c.JoinAttempts = DefaultJoinAttempts
+	}
+	if c.JoinRetryInterval == 0 {
+		c.JoinRetryInterval = DefaultJoinRetryInterval
+	}
+	if c.Debounce == 0 {
+		c.Debounce = DefaultDebounce
+	}
+	if c.DeadNodeReclaimTime == 0 {
+		c.DeadNodeReclaimTime = DefaultDeadNodeReclaimTime
+	}
+	if c.KeepGone == 0 {
+		c.KeepGone = DefaultKeepGone
+	}
+	if c.MaxGone == 0 {
+		c.MaxGone = DefaultMaxGone
+	}
+	if c.Meta.State == "" {
+		c.Meta.State = StateActive
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports the first problem of c (after defaults) as an error
+// wrapping ErrConfig, ErrMetaTooLarge or ErrBadMeta.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if c.Name == "" {
+		return fmt.Errorf("%w: empty Name and no host name", ErrConfig)
+	}
+	if net.ParseIP(c.BindAddr) == nil {
+		return fmt.Errorf("%w: BindAddr %q is not an IP address", ErrConfig, c.BindAddr)
+	}
+	if c.AdvertiseAddr != "" && net.ParseIP(c.AdvertiseAddr) == nil {
+		return fmt.Errorf("%w: AdvertiseAddr %q is not an IP address", ErrConfig, c.AdvertiseAddr)
+	}
+	for _, p := range []int{c.BindPort, c.AdvertisePort} {
+		if p < 0 || p > 65535 {
+			return fmt.Errorf("%w: port %d out of range", ErrConfig, p)
+		}
+	}
+	switch len(c.SecretKey) {
+	case 0, 16, 24, 32:
+	default:
+		return fmt.Errorf("%w: SecretKey is %d bytes, want 16, 24 or 32", ErrConfig, len(c.SecretKey))
+	}
+	if c.JoinAttempts < 0 || c.JoinRetryInterval < 0 || c.Debounce < 0 || c.DeadNodeReclaimTime < 0 ||
+		c.KeepGone < 0 || c.MaxGone < 0 || c.ProbeInterval < 0 || c.ProbeTimeout < 0 ||
+		c.GossipInterval < 0 || c.GossipNodes < 0 || c.SuspicionMult < 0 || c.PushPullInterval < 0 ||
+		c.TCPTimeout < 0 || c.GossipToTheDeadTime < 0 || c.RetransmitMult < 0 {
+		return fmt.Errorf("%w: negative count or duration", ErrConfig)
+	}
+	if c.JoinRequired && len(c.Join) == 0 {
+		return fmt.Errorf("%w: JoinRequired without Join addresses", ErrConfig)
+	}
+	if !c.Meta.State.gossiped() {
+		return fmt.Errorf("%w: Meta.State %q, want joining, active or leaving", ErrConfig, c.Meta.State)
+	}
+	meta, err := c.effectiveMeta()
+	if err != nil {
+		return err
+	}
+	_, err = EncodeMeta(meta)
+	return err
+}
+
+// effectiveMeta fills in the parts of Meta derived from the ring config.
+func (c Config) effectiveMeta() (Meta, error) {
+	m := c.Meta
+	params, err := RingParams(c.Ring)
+	if err != nil {
+		return m, err
+	}
+	m.RingVersionParams = params
+	ringPage := c.Ring.WithDefaults().PageSize
+	switch {
+	case m.PageSize == 0:
+		m.PageSize = ringPage
+	case ringPage != 0 && ringPage != m.PageSize:
+		return m, fmt.Errorf("%w: Meta.PageSize %d differs from Ring.PageSize %d", ErrConfig, m.PageSize, ringPage)
+	}
+	return m, nil
+}

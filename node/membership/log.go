@@ -1,0 +1,29 @@
+package membership
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+)
+
+// logBridge turns memberlist's log.Logger lines ("[WARN] memberlist: ...")
+// into slog records at the matching level, so one handler gets both.
+type logBridge struct{ log *slog.Logger }
+
+func (b *logBridge) Write(p []byte) (int, error) {
+	line := bytes.TrimRight(p, "\n")
+	level := slog.LevelInfo
+	for _, l := range []struct {
+		tag   string
+		level slog.Level
+	}{{"[DEBUG] ", slog.LevelDebug}, {"[INFO] ", slog.LevelInfo}, {"[WARN] ", slog.LevelWarn}, {"[ERR] ", slog.LevelError}, {"[ERROR] ", slog.LevelError}} {
+		if bytes.HasPrefix(line, []byte(l.tag)) {
+			level, line = l.level, line[len(l.tag):]
+			break
+		}
+	}
+	if b.log.Enabled(context.Background(), level) {
+		b.log.Log(context.Background(), level, string(line), "source", "memberlist")
+	}
+	return len(p), nil
+}

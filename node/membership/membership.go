@@ -1,0 +1,648 @@
+// Package membership keeps the set of ringcache nodes with hashicorp/memberlist
+// (SWIM gossip) and turns it into the consistent-hash ring every node and
+// client places files with.
+//
+// Each node gossips its Meta (addresses, zone, capacity, page size, ring
+// parameters, state) as msgpack in memberlist's node metadata. The ring holds
+// exactly the members whose gossiped state is StateActive and that memberlist
+// considers alive; suspect members stay (they may be fine), dead and left
+// ones go. A node whose page size or ring parameters differ would compute
+// other owners, so it is refused at join on both sides.
+//
+// memberlist's callbacks only record the change and signal; one goroutine per
+// Membership debounces bursts of changes and rebuilds the ring once per burst,
+// publishes it through Ring (an atomic pointer, lock-free for readers) and to
+// Watch subscribers (latest value wins; a slow subscriber never blocks a
+// rebuild). The package does no I/O besides memberlist's sockets.
+package membership
+
+import (
+	"cmp"
+
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/ringcache/ringcache/ring"
+)
+
+// Member is one known member as observed by the local node.
+type Member struct {
+	ID    string
+	Meta  Meta
+	State State  // observed: joining/active/leaving from Meta, dead/left when gone
+	Addr  string // gossip address, host:port
+}
+
+// Stats counts what the membership loop did; for tests, metrics and logs.
+type Stats struct {
+	Events      uint64 // memberlist join/leave/update callbacks
+	Rebuilds    uint64 // ring.New calls by the rebuild loop
+	RingChanges uint64 // rebuilds that produced a new ring version
+	Refused     uint64 // alive messages or merges refused as incompatible
+}
+
+// entry is the local record of one member.
+type entry struct {
+	Member
+	gone   bool      // memberlist declared it dead or left
+	goneAt time.Time // when gone became true; bounds how long it stays listed
+}
+
+// Membership is one running member. Its methods are safe for concurrent use.
+type Membership struct {
+	cfg  Config
+	log  *slog.Logger
+	ml   *memberlist.Memberlist
+	name string
+
+	cur ring.Holder
+
+	mu        sync.Mutex // guards self, selfBytes, nodes, lastLog
+	self      Meta
+	selfBytes []byte
+	nodes     map[string]*entry
+	lastLog   map[string]time.Time // see shouldLog
+
+	rebuildMu sync.Mutex // one rebuild at a time: Start's and the loop's
+
+	subsMu  sync.Mutex
+	subs    map[uint64]chan *ring.Ring
+	nextSub uint64
+
+	dirty    chan struct{} // capacity 1: "something changed", coalesced
+	stop     chan struct{}
+	loopDone chan struct{}
+	stopOnce sync.Once
+	closed   atomic.Bool
+
+	events, rebuilds, changes, refused atomic.Uint64
+}
+
+// Start validates cfg, starts memberlist, joins cfg.Join (see Config.Join for
+// the retry and failure rules) and builds the first ring before it returns.
+func Start(cfg Config) (*Membership, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	meta, err := cfg.effectiveMeta()
+	if err != nil {
+		return nil, err
+	}
+	metaBytes, err := EncodeMeta(meta)
+	if err != nil {
+		return nil, err
+	}
+	empty, err := ring.New(cfg.Ring, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ring config: %w", ErrConfig, err)
+	}
+	m := &Membership{
+		cfg:       cfg,
+		log:       cfg.Logger.With("node", cfg.Name),
+		name:      cfg.Name,
+		self:      meta,
+		selfBytes: metaBytes,
+		nodes:     make(map[string]*entry),
+		lastLog:   make(map[string]time.Time),
+		subs:      make(map[uint64]chan *ring.Ring),
+		dirty:     make(chan struct{}, 1),
+		stop:      make(chan struct{}),
+		loopDone:  make(chan struct{}),
+	}
+	m.cur.Store(empty)
+
+	ml, err := memberlist.Create(m.memberlistConfig())
+	if err != nil {
+		return nil, fmt.Errorf("membership: start memberlist on %s:%d: %w", cfg.BindAddr, cfg.BindPort, err)
+	}
+	m.ml = ml
+	go m.loop()
+
+	if err := m.join(); err != nil {
+		m.stopLoop()
+		_ = ml.Shutdown()
+		return nil, err
+	}
+	m.rebuild()
+	local := ml.LocalNode()
+	m.log.Info("membership started", "addr", local.Address(), "state", meta.State,
+		"members", ml.NumMembers(), "ring_version", m.Ring().VersionString())
+	return m, nil
+}
+
+// memberlistConfig maps Config onto memberlist's LAN defaults.
+func (m *Membership) memberlistConfig() *memberlist.Config {
+	c := m.cfg
+	mc := memberlist.DefaultLANConfig()
+	mc.Name = c.Name
+	mc.BindAddr = c.BindAddr
+	mc.BindPort = c.BindPort
+	mc.AdvertiseAddr = c.AdvertiseAddr
+	mc.AdvertisePort = c.AdvertisePort
+	mc.SecretKey = c.SecretKey
+	mc.DeadNodeReclaimTime = c.DeadNodeReclaimTime
+	setDur(&mc.ProbeInterval, c.ProbeInterval)
+	setDur(&mc.ProbeTimeout, c.ProbeTimeout)
+	setDur(&mc.GossipInterval, c.GossipInterval)
+	setDur(&mc.PushPullInterval, c.PushPullInterval)
+	setDur(&mc.TCPTimeout, c.TCPTimeout)
+	setDur(&mc.GossipToTheDeadTime, c.GossipToTheDeadTime)
+	setInt(&mc.GossipNodes, c.GossipNodes)
+	setInt(&mc.SuspicionMult, c.SuspicionMult)
+	setInt(&mc.RetransmitMult, c.RetransmitMult)
+	d := &delegate{m}
+	mc.Delegate = d
+	mc.Events = d
+	mc.Alive = d
+	mc.Merge = d
+	mc.Conflict = d
+	mc.Logger = log.New(&logBridge{log: m.log}, "", 0)
+	return mc
+}
+
+func setDur(dst *time.Duration, v time.Duration) {
+	if v > 0 {
+		*dst = v
+	}
+}
+
+func setInt(dst *int, v int) {
+	if v > 0 {
+		*dst = v
+	}
+}
+
+// join runs the join rules documented on Config.Join.
+func (m *Membership) join() error {
+	if len(m.cfg.Join) == 0 {
+		return nil
+	}
+	var lastErr error
+	for attempt := 1; attempt <= m.cfg.JoinAttempts; attempt++ {
+		refusedBefore := m.refused.Load()
+		n, err := m.ml.Join(m.cfg.Join)
+		if n > 0 {
+			m.log.Info("joined cluster", "contacted", n, "attempt", attempt)
+			return nil
+		}
+		lastErr = err
+		if m.refused.Load() > refusedBefore {
+			// Somebody answered and one side refused the other: retrying
+			// cannot help, and starting alone would split the cluster.
+			return fmt.Errorf("%w: refused by or refusing every peer in %v (page size %d, ring params %016x): %v",
+				ErrIncompatible, m.cfg.Join, m.self.PageSize, m.self.RingVersionParams, err)
+		}
+		m.log.Warn("join attempt failed", "attempt", attempt, "of", m.cfg.JoinAttempts, "join", m.cfg.Join, "err", err)
+		if attempt < m.cfg.JoinAttempts {
+			t := time.NewTimer(m.cfg.JoinRetryInterval)
+			<-t.C
+		}
+	}
+	if m.cfg.JoinRequired {
+		return fmt.Errorf("%w: no answer from %v after %d attempts: %v", ErrJoinFailed, m.cfg.Join, m.cfg.JoinAttempts, lastErr)
+	}
+	m.log.Warn("no join address answered; starting as the first node", "join", m.cfg.Join, "err", lastErr)
+	return nil
+}
+
+// Ring returns the current ring. It never returns nil and never blocks.
+func (m *Membership) Ring() *ring.Ring { return m.cur.Load() }
+
+// Members returns every known member in any state, sorted by ID, including
+// dead and left ones for a while (Config.KeepGone, at most Config.MaxGone).
+func (m *Membership) Members() []Member {
+	m.mu.Lock()
+	m.pruneLocked(time.Now())
+	out := make([]Member, 0, len(m.nodes))
+	for _, e := range m.nodes {
+		out = append(out, m.memberLocked(e))
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b Member) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Member returns the member with this ID, if known.
+func (m *Membership) Member(id string) (Member, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.nodes[id]
+	if !ok {
+		return Member{}, false
+	}
+	return m.memberLocked(e), true
+}
+
+// memberLocked returns e as seen now; the local node's meta is authoritative
+// for itself (memberlist echoes it back only after gossiping it).
+func (m *Membership) memberLocked(e *entry) Member {
+	mb := e.Member
+	if e.ID == m.name {
+		mb.Meta = m.self
+		mb.State = m.self.State
+	}
+	return mb
+}
+
+// Stats returns the counters of this member.
+func (m *Membership) Stats() Stats {
+	return Stats{
+		Events:      m.events.Load(),
+		Rebuilds:    m.rebuilds.Load(),
+		RingChanges: m.changes.Load(),
+		Refused:     m.refused.Load(),
+	}
+}
+
+// LocalAddr returns the gossip address other members reach this node at
+// (useful with BindPort 0).
+func (m *Membership) LocalAddr() string { return m.ml.LocalNode().Address() }
+
+// Watch returns a channel that receives every new ring, starting with the
+// current one, and a function that ends the subscription. The channel holds
+// one ring: a subscriber that falls behind gets the newest ring, not every
+// ring, and never slows the rebuild. The channel is closed by cancel or by
+// Shutdown.
+func (m *Membership) Watch() (<-chan *ring.Ring, func()) {
+	ch := make(chan *ring.Ring, 1)
+	m.subsMu.Lock()
+	if m.closed.Load() {
+		m.subsMu.Unlock()
+		close(ch)
+		return ch, func() {}
+	}
+	id := m.nextSub
+	m.nextSub++
+	m.subs[id] = ch
+	ch <- m.cur.Load()
+	m.subsMu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			m.subsMu.Lock()
+			defer m.subsMu.Unlock()
+			if _, ok := m.subs[id]; ok {
+				delete(m.subs, id)
+				close(ch)
+			}
+		})
+	}
+}
+
+// SetState changes the state in this node's meta and gossips it: StateActive
+// puts the node into every ring, StateJoining or StateLeaving takes it out
+// while it keeps gossiping. A failure to broadcast within the TCP timeout is
+// logged, not returned: the new meta is in place and spreads with the next
+// push/pull.
+func (m *Membership) SetState(s State) error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	if !s.gossiped() {
+		return fmt.Errorf("%w: cannot gossip state %q (want joining, active or leaving)", ErrConfig, s)
+	}
+	m.mu.Lock()
+	meta := m.self
+	meta.State = s
+	b, err := EncodeMeta(meta)
+	if err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	old := m.self.State
+	m.self, m.selfBytes = meta, b
+	m.mu.Unlock()
+	m.log.Info("state changed", "from", old, "to", s)
+	m.signal()
+	if err := m.ml.UpdateNode(m.broadcastTimeout()); err != nil {
+		m.log.Warn("state broadcast not confirmed; it will spread with gossip", "state", s, "err", err)
+	}
+	return nil
+}
+
+func (m *Membership) broadcastTimeout() time.Duration {
+	if m.cfg.TCPTimeout > 0 {
+		return m.cfg.TCPTimeout
+	}
+	return DefaultLeaveTimeout
+}
+
+// Leave leaves the cluster gracefully: it gossips StateLeaving (others drop
+// the node from their rings at once and later list it as left, not dead),
+// then broadcasts memberlist's leave and waits up to timeout (0 = 5s) for it
+// to go out. Call Shutdown afterwards. Shutdown without Leave is a crash as
+// far as the others can tell.
+func (m *Membership) Leave(timeout time.Duration) error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	if timeout <= 0 {
+		timeout = DefaultLeaveTimeout
+	}
+	if err := m.SetState(StateLeaving); err != nil {
+		return err
+	}
+	if err := m.ml.Leave(timeout); err != nil {
+		return fmt.Errorf("membership: leave: %w", err)
+	}
+	m.log.Info("left cluster")
+	return nil
+}
+
+// Shutdown stops gossip and the rebuild loop and closes every Watch channel.
+// It does not tell the others (see Leave). Calling it again is a no-op.
+func (m *Membership) Shutdown() error {
+	if m.closed.Swap(true) {
+		return nil
+	}
+	m.stopLoop()
+	err := m.ml.Shutdown()
+	m.subsMu.Lock()
+	for id, ch := range m.subs {
+		delete(m.subs, id)
+		close(ch)
+	}
+	m.subsMu.Unlock()
+	m.log.Info("membership shut down")
+	if err != nil {
+		return fmt.Errorf("membership: shutdown: %w", err)
+	}
+	return nil
+}
+
+func (m *Membership) stopLoop() {
+	m.stopOnce.Do(func() { close(m.stop) })
+	<-m.loopDone
+}
+
+// signal tells the loop that the member set may have changed. Never blocks.
+func (m *Membership) signal() {
+	select {
+	case m.dirty <- struct{}{}:
+	default: // a signal is already pending; the rebuild will see this change too
+	}
+}
+
+// loop debounces signals and rebuilds the ring once per burst: it waits until
+// Debounce has passed without a signal, or 10*Debounce since the first one.
+func (m *Membership) loop() {
+	defer close(m.loopDone)
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	maxWait := time.NewTimer(time.Hour)
+	maxWait.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-m.dirty:
+		}
+		quiet.Reset(m.cfg.Debounce)
+		maxWait.Reset(10 * m.cfg.Debounce)
+	burst:
+		for {
+			select {
+			case <-m.stop:
+				return
+			case <-m.dirty:
+				quiet.Reset(m.cfg.Debounce)
+			case <-quiet.C:
+				break burst
+			case <-maxWait.C:
+				break burst
+			}
+		}
+		quiet.Stop()
+		maxWait.Stop()
+		m.rebuild()
+	}
+}
+
+// rebuild builds the ring from the members that are active and alive and
+// publishes it if its version differs from the current one.
+func (m *Membership) rebuild() {
+	m.rebuildMu.Lock()
+	defer m.rebuildMu.Unlock()
+
+	m.mu.Lock()
+	m.pruneLocked(time.Now())
+	ids := make([]string, 0, len(m.nodes))
+	for _, e := range m.nodes {
+		if !e.gone && m.memberLocked(e).State == StateActive {
+			ids = append(ids, e.ID)
+		}
+	}
+	known := len(m.nodes)
+	m.mu.Unlock()
+
+	m.rebuilds.Add(1)
+	r, err := ring.New(m.cfg.Ring, ids)
+	if err != nil {
+		// Keep serving the old ring: a wrong one would be worse.
+		m.log.Error("ring rebuild failed; keeping the current ring", "members", len(ids), "err", err)
+		return
+	}
+	old := m.cur.Load()
+	if old.Version() == r.Version() {
+		m.log.Debug("ring unchanged", "ring_version", r.VersionString(), "members", len(ids), "known", known)
+		return
+	}
+	m.cur.Store(r)
+	m.changes.Add(1)
+	m.log.Info("ring rebuilt", "old_version", old.VersionString(), "new_version", r.VersionString(),
+		"members", len(ids), "known", known)
+	m.publish(r)
+}
+
+// publish hands r to every subscriber without blocking: a full channel holds
+// an older ring, which is replaced. Only rebuild sends (under rebuildMu), so
+// the drain-then-send cannot race with another sender.
+func (m *Membership) publish(r *ring.Ring) {
+	m.subsMu.Lock()
+	defer m.subsMu.Unlock()
+	for _, ch := range m.subs {
+		select {
+		case ch <- r:
+			continue
+		default:
+		}
+		select {
+		case <-ch:
+		default:
+		}
+		select {
+		case ch <- r:
+		default:
+		}
+	}
+}
+
+// pruneLocked forgets gone members older than KeepGone and, beyond MaxGone,
+// the oldest gone ones, so a churning cluster cannot grow the map forever.
+func (m *Membership) pruneLocked(now time.Time) {
+	var gone []*entry
+	for id, e := range m.nodes {
+		if !e.gone {
+			continue
+		}
+		if now.Sub(e.goneAt) > m.cfg.KeepGone {
+			delete(m.nodes, id)
+			continue
+		}
+		gone = append(gone, e)
+	}
+	if len(gone) <= m.cfg.MaxGone {
+		return
+	}
+	slices.SortFunc(gone, func(a, b *entry) int { return a.goneAt.Compare(b.goneAt) })
+	for _, e := range gone[:len(gone)-m.cfg.MaxGone] {
+		delete(m.nodes, e.ID)
+	}
+}
+
+// record stores what memberlist told us about n.
+func (m *Membership) record(n *memberlist.Node, gone bool) {
+	addr := net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+	meta, err := DecodeMeta(n.Meta)
+	m.mu.Lock()
+	e, ok := m.nodes[n.Name]
+	if !ok {
+		e = &entry{Member: Member{ID: n.Name}}
+		m.nodes[n.Name] = e
+	}
+	e.Addr = addr
+	if err == nil {
+		e.Meta = meta
+	} else if !gone {
+		m.log.Warn("member with undecodable meta", "member", n.Name, "addr", addr, "err", err)
+	}
+	if gone {
+		// memberlist does not say whether a member died or left; a node
+		// that leaves through Leave gossips StateLeaving first.
+		e.State = StateDead
+		if e.Meta.State == StateLeaving {
+			e.State = StateLeft
+		}
+		e.gone, e.goneAt = true, time.Now()
+	} else {
+		e.State = e.Meta.State
+		e.gone = false
+	}
+	state := e.State
+	m.mu.Unlock()
+	m.events.Add(1)
+	if n.Name != m.name {
+		m.log.Debug("member event", "member", n.Name, "addr", addr, "state", state)
+	}
+	m.signal()
+}
+
+// refuse decides whether a peer's meta is compatible with ours; it logs a
+// refusal at most every 10s per peer.
+func (m *Membership) refuse(name, addr string, metaBytes []byte, how string) error {
+	meta, err := DecodeMeta(metaBytes)
+	m.mu.Lock()
+	self := m.self
+	m.mu.Unlock()
+	if err == nil {
+		err = compatible(self, meta)
+	}
+	if err == nil {
+		return nil
+	}
+	m.refused.Add(1)
+	if m.shouldLog("refuse/" + name) {
+		m.log.Warn("refusing incompatible peer", "peer", name, "addr", addr, "how", how, "reason", err)
+	}
+	return err
+}
+
+// shouldLog rate-limits a repeated warning to once per 10s per key:
+// memberlist hands us the same alive message of a refused or conflicting
+// peer again and again.
+func (m *Membership) shouldLog(key string) bool {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if last, ok := m.lastLog[key]; ok && now.Sub(last) < 10*time.Second {
+		return false
+	}
+	if len(m.lastLog) > 1024 { // bounded; at worst a line is logged again
+		clear(m.lastLog)
+	}
+	m.lastLog[key] = now
+	return true
+}
+
+// delegate implements memberlist's delegate interfaces. Its methods run on
+// memberlist's goroutines, some under memberlist's locks: they only record
+// and signal, never call back into memberlist, never block.
+type delegate struct{ m *Membership }
+
+// NodeMeta implements memberlist.Delegate. The size was checked when the
+// meta was set.
+func (d *delegate) NodeMeta(limit int) []byte {
+	d.m.mu.Lock()
+	defer d.m.mu.Unlock()
+	return d.m.selfBytes
+}
+
+func (d *delegate) NotifyMsg([]byte)                           {}
+func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (d *delegate) LocalState(join bool) []byte                { return nil }
+func (d *delegate) MergeRemoteState(buf []byte, join bool)     {}
+
+// NotifyJoin implements memberlist.EventDelegate.
+func (d *delegate) NotifyJoin(n *memberlist.Node) { d.m.record(n, false) }
+
+// NotifyUpdate implements memberlist.EventDelegate (meta changed).
+func (d *delegate) NotifyUpdate(n *memberlist.Node) { d.m.record(n, false) }
+
+// NotifyLeave implements memberlist.EventDelegate (dead or left).
+func (d *delegate) NotifyLeave(n *memberlist.Node) { d.m.record(n, true) }
+
+// NotifyAlive implements memberlist.AliveDelegate: an alive message of an
+// incompatible peer is ignored, so such a peer never becomes a member even
+// if it reaches us through a third node's gossip.
+func (d *delegate) NotifyAlive(n *memberlist.Node) error {
+	if n.Name == d.m.name {
+		return nil
+	}
+	return d.m.refuse(n.Name, n.Address(), n.Meta, "alive")
+}
+
+// NotifyMerge implements memberlist.MergeDelegate: a join's state exchange
+// runs it on both sides, so both the joiner and the member it contacts
+// refuse (and log) a mismatch, and the joiner's Join fails.
+func (d *delegate) NotifyMerge(peers []*memberlist.Node) error {
+	for _, n := range peers {
+		if n.Name == d.m.name || n.State == memberlist.StateDead || n.State == memberlist.StateLeft {
+			continue
+		}
+		if err := d.m.refuse(n.Name, n.Address(), n.Meta, "join"); err != nil {
+			return fmt.Errorf("member %s: %w", n.Name, err)
+		}
+	}
+	return nil
+}
+
+// NotifyConflict implements memberlist.ConflictDelegate: another node claims
+// an existing member's name from another address, typically a restart at a
+// new address before DeadNodeReclaimTime, or two nodes with the same --id.
+func (d *delegate) NotifyConflict(existing, other *memberlist.Node) {
+	if !d.m.shouldLog("conflict/" + existing.Name + "/" + other.Address()) {
+		return
+	}
+	d.m.log.Warn("name conflict: same member name at two addresses", "member", existing.Name,
+		"known_addr", existing.Address(), "other_addr", other.Address(),
+		"hint", "a restart at a new address is accepted after DeadNodeReclaimTime; otherwise two nodes share an id")
+}
