@@ -398,9 +398,13 @@ func (s *s3Store) putMultipart(ctx context.Context, p, bucket, key string, r io.
 	}
 	abort := func() {
 		// Best effort, even if ctx is done: otherwise the parts linger.
-		s.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
+		_, err := s.client.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
 			Bucket: &bucket, Key: &key, UploadId: cr.UploadId,
 		})
+		if err != nil {
+			s.cfg.Logger.Warn("understore: abort multipart upload", "path", p,
+				"upload", aws.ToString(cr.UploadId), "err", err)
+		}
 	}
 	var parts []s3types.CompletedPart
 	for off, num := int64(0), int32(1); off < size; off, num = off+s.cfg.PartSize, num+1 {
