@@ -419,6 +419,14 @@ func testList(t *testing.T, b backend) {
 		check("a/ objects", objs, full("a/1", "a/2"))
 		check("a/ prefixes", pfx, full("a/b/"))
 	}
+	for _, limit := range []int{0, 1, 3} {
+		objs, pfx, _ := listAll(t, st, bucket+"/", "-", limit)
+		check("delimiter - objects", objs, full("a/1", "a/2", "a/b/3", "c", "d/e/f", "z"))
+		check("delimiter - prefixes", pfx, full("a-"))
+		objs, pfx, _ = listAll(t, st, bucket+"/a", "/", limit)
+		check("a delim objects", objs, full("a-b"))
+		check("a delim prefixes", pfx, full("a/"))
+	}
 	objs, _, _ := listAll(t, st, bucket+"/a", "", 2)
 	check("prefix a", objs, full("a-b", "a/1", "a/2", "a/b/3"))
 	objs, _, _ = listAll(t, st, bucket, "", 0)

@@ -214,17 +214,87 @@ func (s *local) List(ctx context.Context, prefix, delimiter, token string, limit
 		return ListPage{}, opErr(op, prefix, ErrNotFound, errors.New("bucket is not a directory"))
 	}
 
-	// Walk only the deepest directory the prefix names, and only into
-	// subdirectories that can hold matching keys. Walk order is not key
-	// order ("a/b" sorts after "a-b" but is visited first), so collect, then
-	// sort.
+	// Start at the deepest directory the prefix names.
 	start := bucket
 	if i := strings.LastIndexByte(kp, '/'); i >= 0 {
 		start = bucket + "/" + kp[:i]
 	}
+	var ents []listEntry
+	if delimiter == "/" {
+		// One directory level is enough: subdirectories are the common
+		// prefixes (if they hold any object), so a listing of the top of
+		// a big bucket does not walk all of it.
+		var err error
+		if ents, err = s.readLevel(ctx, bucket, start, kp); err != nil {
+			return ListPage{}, localErr(op, prefix, err)
+		}
+	} else {
+		keys, err := s.walkKeys(ctx, bucket, start, kp, 0)
+		if err != nil {
+			return ListPage{}, localErr(op, prefix, err)
+		}
+		ents = groupKeys(keys, kp, delimiter)
+	}
+
+	var page ListPage
+	var last listEntry
+	n := 0
+	for _, e := range ents {
+		if token != "" && (e.key <= tok.last || (tok.isPrefix && strings.HasPrefix(e.key, tok.last))) {
+			continue
+		}
+		if n == limit {
+			page.NextToken = encodeLocalToken(last.key, last.prefix)
+			break
+		}
+		if e.prefix {
+			page.Prefixes = append(page.Prefixes, bucket+"/"+e.key)
+		} else {
+			fi, err := s.root.Stat(bucket + "/" + e.key)
+			if err != nil || !fi.Mode().IsRegular() {
+				continue // removed since the walk
+			}
+			page.Objects = append(page.Objects, localInfo(bucket+"/"+e.key, fi))
+		}
+		last = e
+		n++
+	}
+	return page, nil
+}
+
+// listEntry is a key (relative to the bucket) or a common prefix.
+type listEntry struct {
+	key    string
+	prefix bool
+}
+
+// groupKeys rolls sorted keys up into common prefixes at delimiter. The
+// result stays sorted: every key under a prefix sorts with the prefix.
+func groupKeys(keys []string, kp, delimiter string) []listEntry {
+	var out []listEntry
+	for _, k := range keys {
+		if delimiter != "" {
+			if i := strings.Index(k[len(kp):], delimiter); i >= 0 {
+				cp := k[:len(kp)+i+len(delimiter)]
+				if len(out) == 0 || out[len(out)-1].key != cp {
+					out = append(out, listEntry{cp, true})
+				}
+				continue
+			}
+		}
+		out = append(out, listEntry{k, false})
+	}
+	return out
+}
+
+// walkKeys returns the sorted keys (relative to bucket) of the objects
+// under the directory start that begin with kp; max > 0 stops after that
+// many. It descends only into directories that can hold such keys. Walk
+// order is not key order ("a/b" sorts after "a-b" but is visited first), so
+// it collects, then sorts.
+func (s *local) walkKeys(ctx context.Context, bucket, start, kp string, max int) ([]string, error) {
 	var keys []string
-	fsys := s.root.FS()
-	err := fs.WalkDir(fsys, start, func(name string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(s.root.FS(), start, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if name == start && errors.Is(err, fs.ErrNotExist) {
 				return fs.SkipAll
@@ -254,65 +324,79 @@ func (s *local) List(ctx context.Context, prefix, delimiter, token string, limit
 			}
 			return nil
 		}
-		if !strings.HasPrefix(key, kp) {
+		if !strings.HasPrefix(key, kp) || !s.isObject(name, d) {
 			return nil
 		}
-		if !d.Type().IsRegular() {
-			// A symlink counts if it leads to a regular file inside the
-			// root; anything else (devices, fifos, escaping links) is not
-			// an object.
-			fi, err := s.root.Stat(name)
-			if err != nil || !fi.Mode().IsRegular() {
-				return nil
-			}
-		}
 		keys = append(keys, key)
+		if max > 0 && len(keys) >= max {
+			return fs.SkipAll
+		}
 		return nil
 	})
-	if err != nil {
-		return ListPage{}, localErr(op, prefix, err)
-	}
 	slices.Sort(keys)
+	return keys, err
+}
 
-	var page ListPage
-	var lastCP, last string
-	var lastIsPrefix bool
-	n := 0
-	for _, key := range keys {
-		if token != "" {
-			if key <= tok.last || (tok.isPrefix && strings.HasPrefix(key, tok.last)) {
-				continue
-			}
+// isObject reports whether a non-directory entry is an object: a regular
+// file, or a symlink that leads to one inside the root (devices, fifos and
+// escaping links are not).
+func (s *local) isObject(name string, d fs.DirEntry) bool {
+	if d.Type().IsRegular() {
+		return true
+	}
+	fi, err := s.root.Stat(name)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// readLevel lists one directory for delimiter "/": its objects, and its
+// subdirectories that hold at least one object as common prefixes.
+func (s *local) readLevel(ctx context.Context, bucket, start, kp string) ([]listEntry, error) {
+	d, err := s.root.Open(start)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil
 		}
-		cp := ""
-		if delimiter != "" {
-			if i := strings.Index(key[len(kp):], delimiter); i >= 0 {
-				cp = key[:len(kp)+i+len(delimiter)]
-				if cp == lastCP {
-					continue
-				}
-			}
+		return nil, err
+	}
+	des, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil
 		}
-		if n == limit {
-			page.NextToken = encodeLocalToken(last, lastIsPrefix)
-			break
-		}
-		if cp != "" {
-			lastCP = cp
-			page.Prefixes = append(page.Prefixes, bucket+"/"+cp)
-			last, lastIsPrefix = cp, true
-			n++
+		return nil, err
+	}
+	rel := strings.TrimPrefix(strings.TrimPrefix(start, bucket), "/")
+	if rel != "" {
+		rel += "/"
+	}
+	var out []listEntry
+	for _, de := range des {
+		if strings.HasPrefix(de.Name(), tmpPrefix) {
 			continue
 		}
-		fi, err := s.root.Stat(bucket + "/" + key)
-		if err != nil || !fi.Mode().IsRegular() {
-			continue // removed since the walk
+		key := rel + de.Name()
+		name := start + "/" + de.Name()
+		if de.IsDir() {
+			dk := key + "/"
+			if !strings.HasPrefix(dk, kp) {
+				continue
+			}
+			some, err := s.walkKeys(ctx, bucket, name, dk, 1)
+			if err != nil {
+				return nil, err
+			}
+			if len(some) > 0 {
+				out = append(out, listEntry{dk, true})
+			}
+			continue
 		}
-		page.Objects = append(page.Objects, localInfo(bucket+"/"+key, fi))
-		last, lastIsPrefix = key, false
-		n++
+		if strings.HasPrefix(key, kp) && s.isObject(name, de) {
+			out = append(out, listEntry{key, false})
+		}
 	}
-	return page, nil
+	slices.SortFunc(out, func(a, b listEntry) int { return strings.Compare(a.key, b.key) })
+	return out, nil
 }
 
 // nextMtime returns the mtime for a new Put: now, but strictly after every

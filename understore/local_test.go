@@ -94,11 +94,20 @@ func TestLocalHidesTempFiles(t *testing.T) {
 	write(t, filepath.Join(dir, "b", "d", ".ringcache-put-0123"), []byte("partial"))
 	write(t, filepath.Join(dir, "b", ".ringcache-put-77"), []byte("partial"))
 	write(t, filepath.Join(dir, "notabucket"), []byte("file at top level"))
+	write(t, filepath.Join(dir, "b", "tmponly", ".ringcache-put-5"), []byte("partial"))
+	if err := os.MkdirAll(filepath.Join(dir, "b", "empty", "deeper"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	st := openLocal(t, dir)
 	ctx := t.Context()
 	pg, err := st.List(ctx, "b/", "", "", 0)
 	if err != nil || len(pg.Objects) != 1 || pg.Objects[0].Path != "b/x" {
 		t.Fatalf("List = %+v, %v", pg, err)
+	}
+	// Directories without objects are not common prefixes.
+	pg, err = st.List(ctx, "b/", "/", "", 0)
+	if err != nil || len(pg.Objects) != 1 || len(pg.Prefixes) != 0 {
+		t.Fatalf("List with delimiter = %+v, %v", pg, err)
 	}
 	if _, err := st.Stat(ctx, "b/d/.ringcache-put-0123"); !errors.Is(err, understore.ErrNotFound) {
 		t.Errorf("Stat(temp) = %v", err)
