@@ -2,10 +2,10 @@ package transport
 
 import (
 	"bufio"
-	"io"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"

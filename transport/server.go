@@ -114,7 +114,17 @@ func NewServer(cfg ServerConfig, impl ControlServer, readHandler ReadHandler) (*
 	if s.metrics == nil {
 		s.metrics = grpcprom.NewServerMetrics()
 	}
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	// One line per finished call; successful calls at debug level, since
+	// clients poll Members and Stat often.
+	logOpts := []logging.Option{
+		logging.WithLogOnEvents(logging.FinishCall),
+		logging.WithLevels(func(c codes.Code) logging.Level {
+			if c == codes.OK {
+				return logging.LevelDebug
+			}
+			return logging.DefaultServerCodeToLevel(c)
+		}),
+	}
 	recoveryOpt := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 		// The stack stays here; the caller gets a short message (STYLE 8).
 		s.log.ErrorContext(ctx, "panic in gRPC handler", "panic", p, "stack", string(stack()))
