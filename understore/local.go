@@ -445,6 +445,10 @@ func (s *local) Put(ctx context.Context, p string, r io.Reader, size int64) (inf
 	}
 	dir := path.Dir(p)
 	if err := s.root.MkdirAll(dir, 0o755); err != nil {
+		if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrExist) {
+			// S3 allows both "a" and "a/b"; a directory tree cannot.
+			return ObjectInfo{}, opErr(op, p, ErrBadRequest, fmt.Errorf("a parent of the path is an object: %w", err))
+		}
 		return ObjectInfo{}, localErr(op, p, err)
 	}
 

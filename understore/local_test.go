@@ -169,3 +169,12 @@ func TestConfig(t *testing.T) {
 		t.Error("Open of a missing directory succeeded")
 	}
 }
+
+func TestLocalPutUnderObject(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "b", "a"), []byte("x"))
+	st := openLocal(t, dir)
+	if _, err := st.Put(t.Context(), "b/a/b", bytes.NewReader([]byte("y")), 1); !errors.Is(err, understore.ErrBadRequest) {
+		t.Errorf("Put under an object = %v, want ErrBadRequest", err)
+	}
+}

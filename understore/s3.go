@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -231,9 +232,12 @@ func (s *s3Store) ReadAt(ctx context.Context, p string, want ObjectInfo, buf []b
 		return 0, opErr(op, p, ErrChanged, fmt.Errorf("server returned ETag %s", aws.ToString(out.ETag)))
 	}
 	n64 := aws.ToInt64(out.ContentLength)
-	if n64 > int64(len(buf)) {
-		// Not a ranged response: the server ignored Range.
-		return 0, opErr(op, p, ErrUnavailable, fmt.Errorf("response has %d bytes for a %d-byte range", n64, len(buf)))
+	if start, ok := rangeStart(aws.ToString(out.ContentRange)); (ok && start != off) ||
+		(!ok && off != 0) || n64 > int64(len(buf)) {
+		// The server ignored or misread Range; these bytes are not the
+		// ones asked for.
+		return 0, opErr(op, p, ErrUnavailable, fmt.Errorf("response range %q, %d bytes, for %d bytes at %d",
+			aws.ToString(out.ContentRange), n64, len(buf), off))
 	}
 	n, err := io.ReadFull(out.Body, buf[:n64])
 	if err != nil {
@@ -319,6 +323,20 @@ func (s *s3Store) List(ctx context.Context, prefix, delimiter, token string, lim
 		page.NextToken = encodeS3Token(aws.ToString(out.NextContinuationToken), last)
 	}
 	return page, nil
+}
+
+// rangeStart parses the first byte of a Content-Range ("bytes 10-19/100").
+func rangeStart(cr string) (int64, bool) {
+	rest, ok := strings.CutPrefix(cr, "bytes ")
+	if !ok {
+		return 0, false
+	}
+	first, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(first, 10, 64)
+	return n, err == nil
 }
 
 // The List token wraps the server's continuation token together with the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -132,5 +133,24 @@ func TestS3HTTPClientAndRetries(t *testing.T) {
 	}
 	if hc.n.Load() != 2 {
 		t.Errorf("injected client saw %d requests, want 2", hc.n.Load())
+	}
+}
+
+// TestS3IgnoredRange: a server that ignores Range and sends the whole object
+// must not have those bytes taken for the requested range.
+func TestS3IgnoredRange(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"e"`)
+		w.Header().Set("Content-Length", "4")
+		w.Write([]byte("abcd"))
+	}))
+	defer srv.Close()
+	st := openStub(t, srv.URL, nil)
+	buf := make([]byte, 8)
+	if n, err := st.ReadAt(t.Context(), "b/k", understore.ObjectInfo{ETag: `"e"`}, buf, 2); !errors.Is(err, understore.ErrUnavailable) {
+		t.Errorf("ReadAt at 2 = %d, %v; want ErrUnavailable", n, err)
+	}
+	if n, err := st.ReadAt(t.Context(), "b/k", understore.ObjectInfo{ETag: `"e"`}, buf, 0); n != 4 || err != io.EOF {
+		t.Errorf("ReadAt at 0 = %d, %v; want 4, EOF", n, err)
 	}
 }
