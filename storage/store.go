@@ -107,7 +107,43 @@ func Open(cfg Config) (*Store, error) {
 		return nil, err
 	}
 	start := time.Now()
-	cfg = cfg.withDefaults()
+	s := newStore(cfg.withDefaults())
+	cfg = s.cfg
+
+	if err := s.fs.MkdirAll(cfg.JournalDir, 0o755); err != nil {
+		return nil, fmt.Errorf("storage: creating journal dir: %w", err)
+	}
+	for _, d := range cfg.Dirs {
+		if err := s.makeSubdirs(d.Path); err != nil {
+			return nil, err
+		}
+	}
+	next, live, err := s.replay()
+	if err != nil {
+		return nil, err
+	}
+	s.j, err = openJournal(s.fs, cfg.JournalDir, next, cfg.Sync, cfg.SegmentBytes, live)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.reconcile(); err != nil {
+		s.j.close()
+		return nil, err
+	}
+	if err := s.shrinkToCapacity(); err != nil {
+		s.j.close()
+		return nil, err
+	}
+	s.replaySeconds = time.Since(start).Seconds()
+	s.log.Info("storage ready", "seconds", s.replaySeconds, "records", s.replayRecords,
+		"pages", s.livePages(), "dropped", s.replayDropped, "removed_files", s.replayRemoved)
+	s.wg.Add(1)
+	go s.deleter()
+	return s, nil
+}
+
+// newStore builds an empty store (no I/O) for a validated, defaulted config.
+func newStore(cfg Config) *Store {
 	s := &Store{
 		cfg: cfg, fs: cfg.FS, log: cfg.Logger, always: cfg.Sync == SyncAlways,
 		files: make(map[FileID]int32), deleteKick: make(chan struct{}, 1), stop: make(chan struct{}),
@@ -140,36 +176,7 @@ func Open(cfg Config) (*Store, error) {
 	s.groupUsed = make([]int64, s.ngroups)
 	s.builders.New = func() any { return flatbuffers.NewBuilder(256) }
 
-	if err := s.fs.MkdirAll(cfg.JournalDir, 0o755); err != nil {
-		return nil, fmt.Errorf("storage: creating journal dir: %w", err)
-	}
-	for _, d := range cfg.Dirs {
-		if err := s.makeSubdirs(d.Path); err != nil {
-			return nil, err
-		}
-	}
-	next, live, err := s.replay()
-	if err != nil {
-		return nil, err
-	}
-	s.j, err = openJournal(s.fs, cfg.JournalDir, next, cfg.Sync, cfg.SegmentBytes, live)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.reconcile(); err != nil {
-		s.j.close()
-		return nil, err
-	}
-	if err := s.shrinkToCapacity(); err != nil {
-		s.j.close()
-		return nil, err
-	}
-	s.replaySeconds = time.Since(start).Seconds()
-	s.log.Info("storage ready", "seconds", s.replaySeconds, "records", s.replayRecords,
-		"pages", s.livePages(), "dropped", s.replayDropped, "removed_files", s.replayRemoved)
-	s.wg.Add(1)
-	go s.deleter()
-	return s, nil
+	return s
 }
 
 func (s *Store) makeSubdirs(dir string) error {
