@@ -99,6 +99,13 @@ func (e *StatusError) Error() string {
 
 func (e *StatusError) Unwrap() error { return e.Status.Sentinel() }
 
+// Is makes a deadline the server ran into match context.DeadlineExceeded too:
+// the server serves under the client's remaining time, so either side may
+// notice the deadline first.
+func (e *StatusError) Is(target error) bool {
+	return e.Status == StatusDeadlineExceeded && target == context.DeadlineExceeded
+}
+
 // Errorf returns a *StatusError for a handler to return from ServeRead.
 func Errorf(s Status, format string, args ...any) error {
 	return &StatusError{Status: s, Msg: fmt.Sprintf(format, args...)}
