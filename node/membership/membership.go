@@ -300,9 +300,9 @@ func (m *Membership) Watch() (<-chan *ring.Ring, func()) {
 
 // SetState changes the state in this node's meta and gossips it: StateActive
 // puts the node into every ring, StateJoining or StateLeaving takes it out
-// while it keeps gossiping. A failure to broadcast within the TCP timeout is
-// logged, not returned: the new meta is in place and spreads with the next
-// push/pull.
+// while it keeps gossiping. It blocks until memberlist has sent the update
+// (a few gossip intervals) or the TCP timeout; a timeout is logged, not
+// returned: the new meta is in place and spreads with the next push/pull.
 func (m *Membership) SetState(s State) error {
 	if m.closed.Load() {
 		return ErrClosed
@@ -522,8 +522,6 @@ func (m *Membership) record(n *memberlist.Node, gone bool) {
 	e.Addr = addr
 	if err == nil {
 		e.Meta = meta
-	} else if !gone {
-		m.log.Warn("member with undecodable meta", "member", n.Name, "addr", addr, "err", err)
 	}
 	if gone {
 		// memberlist does not say whether a member died or left; a node
@@ -540,6 +538,10 @@ func (m *Membership) record(n *memberlist.Node, gone bool) {
 	state := e.State
 	m.mu.Unlock()
 	m.events.Add(1)
+	if err != nil && !gone {
+		// NotifyAlive refuses such peers, so this is not expected.
+		m.log.Warn("member with undecodable meta", "member", n.Name, "addr", addr, "err", err)
+	}
 	if n.Name != m.name {
 		m.log.Debug("member event", "member", n.Name, "addr", addr, "state", state)
 	}

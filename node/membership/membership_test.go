@@ -77,10 +77,10 @@ func testConfig(t *testing.T, name string) Config {
 		Logger:              testLogger(t),
 		Debounce:            30 * time.Millisecond,
 		DeadNodeReclaimTime: 100 * time.Millisecond,
-		ProbeInterval:       150 * time.Millisecond,
-		ProbeTimeout:        100 * time.Millisecond,
+		ProbeInterval:       200 * time.Millisecond,
+		ProbeTimeout:        200 * time.Millisecond,
 		GossipInterval:      30 * time.Millisecond,
-		SuspicionMult:       3,
+		SuspicionMult:       4,
 		PushPullInterval:    time.Second,
 		TCPTimeout:          2 * time.Second,
 		GossipToTheDeadTime: 2 * time.Second,
@@ -269,20 +269,28 @@ func TestFiveNodesConverge(t *testing.T) {
 	ms := cluster(t, "c", 5, nil)
 	d := waitRing(t, ms, ids(ms), "5 nodes to agree on one ring")
 	t.Logf("5 nodes: in every ring %v after the last Start, %v after the first", d, time.Since(begin))
-	for _, m := range ms {
-		members := m.Members()
-		if len(members) != 5 {
-			t.Fatalf("%s lists %d members, want 5", m.name, len(members))
-		}
-		for i, mb := range members {
-			if mb.State != StateActive || mb.Meta.PageSize == 0 || mb.Addr == "" {
-				t.Errorf("%s: member %+v", m.name, mb)
+	// A loaded machine may declare a member dead for a moment (it refutes
+	// and comes back), so the listing is polled like the ring.
+	var bad string
+	waitForState(t, converge, "every member to list 5 active members", func() bool {
+		for _, m := range ms {
+			members := m.Members()
+			if len(members) != 5 {
+				bad = fmt.Sprintf("%s lists %d members", m.name, len(members))
+				return false
 			}
-			if i > 0 && members[i-1].ID >= mb.ID {
-				t.Errorf("%s: Members not sorted by ID", m.name)
+			for i, mb := range members {
+				if mb.State != StateActive || mb.Meta.PageSize == 0 || mb.Addr == "" {
+					bad = fmt.Sprintf("%s: member %+v", m.name, mb)
+					return false
+				}
+				if i > 0 && members[i-1].ID >= mb.ID {
+					t.Fatalf("%s: Members not sorted by ID", m.name)
+				}
 			}
 		}
-	}
+		return true
+	}, func() string { return ": " + bad })
 }
 
 func TestCrashAndRestart(t *testing.T) {
@@ -326,6 +334,24 @@ func TestCrashAndRestart(t *testing.T) {
 	now = append(slices.Clone(rest), again)
 	d = waitRing(t, now, all, "the node restarted at a new port to rejoin every ring")
 	t.Logf("restart at a new port: in every ring after %v", d)
+
+	// Crash and restart at once at a new port (a pod rescheduled with a new
+	// IP): the others still hold the old address as alive, refuse the new
+	// one as a conflict until the old one is dead and DeadNodeReclaimTime
+	// has passed, then take it at the next alive message or push/pull.
+	_ = again.Shutdown()
+	again = start(t, cfg)
+	now = append(slices.Clone(rest), again)
+	d = waitFor(t, converge, "the new address everywhere", func() bool {
+		for _, m := range now {
+			if mb, _ := m.Member(cfg.Name); mb.Addr != again.LocalAddr() || mb.State != StateActive {
+				return false
+			}
+		}
+		return true
+	})
+	waitRing(t, now, all, "the node restarted at once at a new port to be in every ring")
+	t.Logf("immediate restart at a new port: in every ring with its new address after %v", d)
 }
 
 func TestWrongGossipKey(t *testing.T) {
@@ -445,15 +471,13 @@ func TestJoinNobody(t *testing.T) {
 func burstConfig(t *testing.T, name string) Config {
 	c := testConfig(t, name)
 	c.Debounce = time.Second
+	// memberlist's LAN timers: 21 members gossiping every 30ms under -race
+	// starve a shared CPU into false deaths.
 	c.ProbeInterval = time.Second
 	c.ProbeTimeout = 500 * time.Millisecond
-	c.SuspicionMult = 4
-	c.GossipInterval = 60 * time.Millisecond
-	// A loaded machine drops gossip packets: more retransmits and a
-	// frequent full sync keep the spread of the news (and so the number of
-	// rebuilds on the members that learn it second-hand) short.
-	c.RetransmitMult = 10
-	c.PushPullInterval = 500 * time.Millisecond
+	c.SuspicionMult = 5
+	c.GossipInterval = 200 * time.Millisecond
+	c.PushPullInterval = time.Second
 	c.TCPTimeout = 5 * time.Second
 	c.Ring.Partitions = 1021
 	return c
@@ -506,8 +530,15 @@ func TestBurstOfJoinsRebuildsFew(t *testing.T) {
 		s := m.Stats()
 		total += s.Rebuilds
 		worst = max(worst, s.Rebuilds)
-		if s.Rebuilds > 5 {
-			t.Errorf("%s rebuilt its ring %d times for one burst of %d joins (events %d)", m.name, s.Rebuilds, n, s.Events)
+		// Each member sees n+1 joins (itself included). Anything beyond is a
+		// member falsely declared dead and back (a starved CPU), a real
+		// change that may cost a rebuild of its own, not one of the burst.
+		flaps := int(s.Events) - (n + 1)
+		if flaps > 0 {
+			t.Logf("%s saw %d events beyond the %d joins (false deaths under load)", m.name, flaps, n+1)
+		}
+		if limit := 5 + max(flaps, 0); s.Rebuilds > uint64(limit) {
+			t.Errorf("%s rebuilt its ring %d times for one burst of %d joins (events %d, limit %d)", m.name, s.Rebuilds, n, s.Events, limit)
 		}
 	}
 	t.Logf("rebuilds per node: max %d, mean %.1f (events on seed: %d)", worst, float64(total)/float64(len(all)), seed.Stats().Events)
