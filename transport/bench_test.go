@@ -19,6 +19,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 const (
@@ -187,4 +190,73 @@ func BenchmarkRandom64K(b *testing.B) {
 		b.ReportMetric(float64(all[len(all)/2].Microseconds()), "p50-µs")
 		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
 	}
+}
+
+// pageMsg carries a page over gRPC in BenchmarkGRPCPages.
+type pageMsg struct {
+	Index int    `msgpack:"i"`
+	Data  []byte `msgpack:"d"`
+}
+
+// BenchmarkGRPCPages moves the same 1 MiB pages over gRPC + msgpack (unary
+// calls on 4 goroutines, one connection), for comparison with the stream.
+func BenchmarkGRPCPages(b *testing.B) {
+	h := newBenchPageHandler(b)
+	desc := grpc.ServiceDesc{
+		ServiceName: "ringcache.bench.Pages",
+		HandlerType: (*any)(nil),
+		Methods: []grpc.MethodDesc{{
+			MethodName: "Get",
+			Handler: func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+				in := new(pageMsg)
+				if err := dec(in); err != nil {
+					return nil, err
+				}
+				p := h.pages[in.Index%benchPages]
+				out := &pageMsg{Index: in.Index, Data: make([]byte, benchPage)}
+				if _, err := p.f.ReadAt(out.Data, p.dataOff); err != nil {
+					return nil, err
+				}
+				return out, nil
+			},
+		}},
+	}
+	srv, err := NewServer(ServerConfig{}, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var impl any = struct{}{}
+	srv.GRPC().RegisterService(&desc, impl)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	cc, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec{}), grpc.MaxCallRecvMsgSize(4<<20)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Close()
+	b.SetBytes(benchPage)
+	b.ResetTimer()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range benchStreams {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				out := new(pageMsg)
+				if err := cc.Invoke(context.Background(), "/ringcache.bench.Pages/Get", &pageMsg{Index: int(i)}, out); err != nil || len(out.Data) != benchPage {
+					b.Errorf("page %d: %v", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
