@@ -407,6 +407,10 @@ func (c *Client) readResponse(cn *clientConn, id uint64, req *ReadRequest, dst [
 			res.N = int(next - req.Offset)
 			if hdr.Status != StatusOK {
 				st, msg = hdr.Status, hdr.Error
+			} else if want := max(0, min(reqEnd, hdr.Size)-req.Offset); st == StatusOK && int64(res.N) != want {
+				// Fewer bytes than the object has: never hand back a
+				// silently short read.
+				return res, true, fmt.Errorf("%w: %d bytes for a read of %d of a %d-byte object", ErrProtocol, res.N, want, hdr.Size)
 			}
 			if st != StatusOK {
 				// A clean error response: the connection stays usable, but

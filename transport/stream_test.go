@@ -88,6 +88,12 @@ func TestReadErrors(t *testing.T) {
 				return true, err
 			}
 			return true, ErrChanged
+		case "lake/short":
+			// A buggy handler: fewer bytes than the object has.
+			if err := w.WriteHeader(ReadHeader{Size: 1 << 20}); err != nil {
+				return true, err
+			}
+			return true, w.WriteSegment(0, make([]byte, 1000))
 		case "lake/header-status":
 			return true, w.WriteHeader(ReadHeader{Status: StatusThrottled, Error: "slow down"})
 		case "lake/panic":
@@ -129,6 +135,9 @@ func TestReadErrors(t *testing.T) {
 	}
 	if n := len(c.idle[ts.addr]); n != 1 {
 		t.Fatalf("%d idle connections after clean error responses, want 1 (reused)", n)
+	}
+	if _, err := c.Read(ctx, ts.addr, &ReadRequest{Path: "lake/short", Length: 5000}, dst); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("short response: got %v, want ErrProtocol", err)
 	}
 	// Refused on the client before sending.
 	for _, req := range []ReadRequest{{Path: "", Length: 1}, {Path: "lake/x", Offset: -1}, {Path: "lake/x", Length: 10}} {

@@ -299,6 +299,9 @@ func (w *responseWriter) WriteSegment(logicalOff int64, data []byte) error {
 }
 
 func (w *responseWriter) WriteFileSegment(logicalOff int64, f *os.File, fileOff, length int64, chunkSize int, crcs []uint32) error {
+	if length == 0 && len(crcs) == 0 && w.headerSent {
+		return w.werr
+	}
 	if err := w.checkSegment(logicalOff, length, chunkSize, len(crcs)); err != nil {
 		return err
 	}
