@@ -138,6 +138,19 @@ func TestContractLocal(t *testing.T) {
 	runContract(t, localBackend())
 }
 
+// TestContractLocalPortable runs the contract on the os.Root ReadAt path
+// that platforms without openat2 use.
+func TestContractLocalPortable(t *testing.T) {
+	b := localBackend()
+	open := b.open
+	b.open = func(t *testing.T, scope string) understore.Store {
+		st := open(t, scope)
+		understore.DisableFastRead(st)
+		return st
+	}
+	runContract(t, b)
+}
+
 func TestContractGofakes3(t *testing.T) {
 	ep, _ := s3test.StartGofakes3(t)
 	runContract(t, s3Backend("gofakes3", ep, s3test.AccessKey, s3test.SecretKey))

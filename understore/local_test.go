@@ -34,6 +34,11 @@ func write(t *testing.T, name string, data []byte) {
 // TestLocalNoEscape: nothing outside the directory is reachable, neither by
 // path nor through symlinks; links that stay inside work.
 func TestLocalNoEscape(t *testing.T) {
+	t.Run("openat2", func(t *testing.T) { testLocalNoEscape(t, false) })
+	t.Run("os.Root", func(t *testing.T) { testLocalNoEscape(t, true) })
+}
+
+func testLocalNoEscape(t *testing.T, portable bool) {
 	outer := t.TempDir()
 	dir := filepath.Join(outer, "lake")
 	write(t, filepath.Join(outer, "secret"), []byte("secret"))
@@ -49,13 +54,16 @@ func TestLocalNoEscape(t *testing.T) {
 	must(os.Symlink(outer, filepath.Join(dir, "escbucket")))
 	must(os.Symlink("real", filepath.Join(dir, "b", "inside")))
 	st := openLocal(t, dir)
+	if portable {
+		understore.DisableFastRead(st)
+	}
 	ctx := t.Context()
 	for _, p := range []string{"b/abs", "b/rel", "b/dirlink/secret", "escbucket/secret"} {
 		if info, err := st.Stat(ctx, p); err == nil {
 			t.Errorf("Stat(%q) = %+v, want an error", p, info)
 		}
 		buf := make([]byte, 6)
-		if n, err := st.ReadAt(ctx, p, understore.ObjectInfo{}, buf, 0); err == nil || n != 0 {
+		if n, err := st.ReadAt(ctx, p, understore.ObjectInfo{}, buf, 0); !errors.Is(err, understore.ErrBadPath) || n != 0 {
 			t.Errorf("ReadAt(%q) = %d %q, %v; want an error", p, n, buf[:n], err)
 		}
 	}
@@ -68,6 +76,10 @@ func TestLocalNoEscape(t *testing.T) {
 	info, err := st.Stat(ctx, "b/inside")
 	if err != nil || info.Size != 4 {
 		t.Fatalf("Stat(inside link) = %+v, %v", info, err)
+	}
+	buf := make([]byte, 4)
+	if n, err := st.ReadAt(ctx, "b/inside", info, buf, 0); err != nil || string(buf[:n]) != "real" {
+		t.Fatalf("ReadAt(inside link) = %q, %v", buf[:n], err)
 	}
 	pg, err := st.List(ctx, "b/", "", "", 0)
 	if err != nil {
