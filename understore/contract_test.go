@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -38,13 +39,18 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// seeded returns a random source seeded from the test name and a random
-// seed, printing the seed if the test fails.
+var seedFlag = flag.Uint64("seed", 0, "seed for the tests' random data (0 = random)")
+
+// seeded returns a random source, printing its seed if the test fails;
+// rerun with -seed to reproduce.
 func seeded(t *testing.T) *rand.Rand {
-	seed := rand.Uint64()
+	seed := *seedFlag
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("random seed: %d", seed)
+			t.Logf("random seed: %d (rerun with -seed %d)", seed, seed)
 		}
 	})
 	return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))

@@ -25,8 +25,9 @@ import (
 const tmpPrefix = ".ringcache-put-"
 
 // local is the Store for file:///dir. Every file access goes through an
-// os.Root, so no path, symlink or ".." can reach outside dir; the path rules
-// are checked first anyway so errors say ErrBadPath rather than "escapes".
+// os.Root (ReadAt on Linux: openat2 with RESOLVE_BENEATH, the same guarantee
+// in fewer syscalls), so no path, symlink or ".." can reach outside dir; the
+// path rules are checked first anyway. An escape is ErrBadPath.
 //
 // Versioning: the ETag is a hash of (size, mtime ns, inode, device), read by
 // fstat on the open descriptor. Put writes a new inode and renames it into
