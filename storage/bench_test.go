@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ringcache/ringcache/storage/fb"
@@ -239,6 +240,29 @@ func BenchmarkPutPage(b *testing.B) {
 				}
 			}
 		})
+		// 16 concurrent writers: journal fsyncs are shared (group commit).
+		b.Run("store-parallel16/"+pol.name, func(b *testing.B) {
+			root := b.TempDir()
+			cfg := Config{Dirs: []DirConfig{{Path: filepath.Join(root, "pages"), Capacity: 1 << 40}}, JournalDir: filepath.Join(root, "j"), Sync: pol.sync}
+			s := mustOpen(b, cfg)
+			defer s.Close()
+			m, err := s.Upsert("lake/t/w", fp("e", int64(b.N+64)*DefaultPageSize), "", "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			var next atomic.Uint32
+			b.SetBytes(DefaultPageSize)
+			b.SetParallelism(8)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := s.PutPage(PageKey{m.ID, 1, next.Add(1) - 1}, data); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 		b.Run("raw/"+pol.name, func(b *testing.B) {
 			f, err := os.Create(filepath.Join(b.TempDir(), "raw"))
 			if err != nil {
@@ -313,4 +337,3 @@ func BenchmarkIndexMemory1M(b *testing.B) {
 	}
 	b.ReportMetric(perPage, "B/page")
 }
-

@@ -218,6 +218,8 @@ func TestCrash(t *testing.T) {
 		}
 		checkCrashStore(t, dir, seed, round, model)
 	}
+	jf, _ := listJournal(OSFS{}, crashConfig(dir).JournalDir)
+	t.Logf("journal after %d rounds: snapshot %v, segments %v", rounds, jf.snaps, jf.segs)
 }
 
 func checkCrashStore(t *testing.T, dir string, seed uint64, round int, model *crashModel) {
