@@ -1,0 +1,438 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ringcache/ringcache/affinity"
+	"github.com/ringcache/ringcache/node/membership"
+	"github.com/ringcache/ringcache/storage"
+	"github.com/ringcache/ringcache/transport"
+	"github.com/ringcache/ringcache/understore"
+)
+
+// loadParallelism is how many files one Load warms at the same time.
+const loadParallelism = 4
+
+// errorClass names an error's kind for metrics labels and status codes.
+func errorClass(err error) string {
+	switch {
+	case errors.Is(err, understore.ErrNotFound), errors.Is(err, storage.ErrUnknownFile):
+		return "not_found"
+	case errors.Is(err, understore.ErrAccessDenied):
+		return "access_denied"
+	case errors.Is(err, understore.ErrThrottled):
+		return "throttled"
+	case errors.Is(err, understore.ErrChanged), errors.Is(err, errObjectChanged):
+		return "changed"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, understore.ErrUnavailable):
+		return "unavailable"
+	default:
+		return "error"
+	}
+}
+
+// streamStatus maps a read-path error to the page stream's status codes.
+func streamStatus(err error) error {
+	var se *transport.StatusError
+	if err == nil || errors.As(err, &se) {
+		return err
+	}
+	s := transport.StatusInternal
+	switch {
+	case errors.Is(err, ErrBadRequest), errors.Is(err, understore.ErrBadPath), errors.Is(err, understore.ErrOutOfScope):
+		s = transport.StatusBadRequest
+	case errors.Is(err, ErrOutOfRange):
+		s = transport.StatusOutOfRange
+	case errors.Is(err, understore.ErrNotFound), errors.Is(err, ErrNotOwner):
+		s = transport.StatusNotFound
+	case errors.Is(err, understore.ErrAccessDenied):
+		s = transport.StatusAccessDenied
+	case errors.Is(err, understore.ErrThrottled):
+		s = transport.StatusThrottled
+	case isChanged(err):
+		s = transport.StatusChanged
+	case errors.Is(err, context.DeadlineExceeded):
+		s = transport.StatusDeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		s = transport.StatusCanceled
+	case errors.Is(err, understore.ErrUnavailable), errors.Is(err, ErrShuttingDown):
+		s = transport.StatusUnavailable
+	}
+	return transport.Errorf(s, "%s", err.Error())
+}
+
+// rpcError maps an error to a gRPC status for control RPCs.
+func rpcError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	c := codes.Internal
+	switch {
+	case errors.Is(err, ErrBadRequest), errors.Is(err, understore.ErrBadPath), errors.Is(err, understore.ErrOutOfScope),
+		errors.Is(err, transport.ErrBadRequest):
+		c = codes.InvalidArgument
+	case errors.Is(err, understore.ErrNotFound), errors.Is(err, transport.ErrNotFound):
+		c = codes.NotFound
+	case errors.Is(err, understore.ErrAccessDenied):
+		c = codes.PermissionDenied
+	case errors.Is(err, understore.ErrThrottled):
+		c = codes.ResourceExhausted
+	case errors.Is(err, context.DeadlineExceeded):
+		c = codes.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		c = codes.Canceled
+	case errors.Is(err, understore.ErrUnavailable), errors.Is(err, ErrShuttingDown), errors.Is(err, transport.ErrUnavailable):
+		c = codes.Unavailable
+	}
+	return status.Error(c, err.Error())
+}
+
+func (n *Node) memberInfo(m membership.Member) transport.MemberInfo {
+	mi := transport.MemberInfo{ID: m.ID, GRPCAddr: m.Meta.GRPCAddr, HTTPAddr: m.Meta.HTTPAddr, S3Addr: m.Meta.S3Addr,
+		Zone: m.Meta.Zone, State: string(m.State)}
+	if r := n.ring(); r != nil {
+		mi.Share = r.Share(m.ID)
+	}
+	if m.ID == n.id {
+		mi.BytesCached = n.store.Stats().UsedBytes
+	}
+	return mi
+}
+
+func (n *Node) membersResponse() *transport.MembersResponse {
+	r := n.ring()
+	rc := r.Config()
+	resp := &transport.MembersResponse{RingVersion: r.Version(), RingMembers: r.Members(),
+		Partitions: rc.Partitions, Load: rc.Load, PageSize: rc.PageSize, ReplicationFactor: rc.ReplicationFactor}
+	for _, m := range n.members.Members() {
+		resp.Members = append(resp.Members, n.memberInfo(m))
+	}
+	return resp
+}
+
+// Members implements transport.ControlServer.
+func (n *Node) Members(ctx context.Context, _ *transport.MembersRequest) (*transport.MembersResponse, error) {
+	return n.membersResponse(), nil
+}
+
+// WatchRing sends the members now and after every ring change.
+func (n *Node) WatchRing(_ *transport.WatchRequest, stream grpc.ServerStreamingServer[transport.MembersResponse]) error {
+	w, cancel := n.members.Watch()
+	defer cancel()
+	var last uint64
+	for {
+		resp := n.membersResponse()
+		if resp.RingVersion != last {
+			if err := stream.Send(resp); err != nil {
+				return err
+			}
+			last = resp.RingVersion
+		}
+		select {
+		case <-w:
+		case <-stream.Context().Done():
+			return nil
+		case <-n.stop:
+			return status.Error(codes.Unavailable, "node shutting down")
+		}
+	}
+}
+
+// peerControl returns the control client of a member.
+func (n *Node) peerControl(id string) (transport.ControlClient, error) {
+	m, ok := n.members.Member(id)
+	if !ok || m.Meta.GRPCAddr == "" {
+		return nil, fmt.Errorf("%w: member %s unknown", transport.ErrUnavailable, id)
+	}
+	return n.peers.Control(m.Meta.GRPCAddr)
+}
+
+// Stat implements transport.ControlServer: answered by the owner.
+func (n *Node) Stat(ctx context.Context, req *transport.StatRequest) (*transport.StatResponse, error) {
+	if err := understore.ValidatePath(req.Path); err != nil {
+		return nil, rpcError(fmt.Errorf("%w: %w", ErrBadRequest, err))
+	}
+	owner := n.ring().Owner(req.Path)
+	if !req.NoForward && owner != "" && owner != n.id {
+		if cc, err := n.peerControl(owner); err == nil {
+			fwd := *req
+			fwd.NoForward = true
+			fctx, cancel := context.WithTimeout(ctx, n.cfg.ForwardTimeout)
+			resp, err := cc.Stat(fctx, &fwd)
+			cancel()
+			if err == nil || permanentRPC(err) {
+				return resp, err
+			}
+			n.log.Debug("stat forward failed; answering here", "owner", owner, "err", err)
+		}
+	}
+	m, err := n.fileMeta(ctx, req.Path, "", false)
+	if err != nil {
+		return nil, rpcError(err)
+	}
+	resp := &transport.StatResponse{Path: m.Path, Size: m.Size, ETag: m.Content.ETag, ModTime: m.Content.ModTime,
+		Version: m.Version, Owner: owner, Pinned: m.Pinned, Scope: m.Scope, RingVersion: n.ring().Version()}
+	total := pageCount(m.Size, n.cfg.PageSize)
+	resp.TotalPages = int64(total)
+	for i := range total {
+		if n.store.HasPage(storage.PageKey{File: m.ID, Version: m.Version, Index: i}) {
+			resp.CachedPages++
+			resp.CachedBytes += pageLen(m.Size, n.cfg.PageSize, i)
+		}
+	}
+	return resp, nil
+}
+
+func permanentRPC(err error) bool {
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.OutOfRange, codes.PermissionDenied:
+		return true
+	}
+	return false
+}
+
+// broadcast runs call on every ring member (this node directly), in
+// parallel, and returns each member's error.
+func (n *Node) broadcast(ctx context.Context, call func(ctx context.Context, id string, cc transport.ControlClient) error) map[string]error {
+	ids := n.ring().Members()
+	errs := make(map[string]error, len(ids))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if id == n.id {
+				err = call(ctx, id, nil)
+			} else {
+				var cc transport.ControlClient
+				if cc, err = n.peerControl(id); err == nil {
+					fctx, cancel := context.WithTimeout(ctx, n.cfg.ForwardTimeout)
+					err = call(fctx, id, cc)
+					cancel()
+				}
+			}
+			mu.Lock()
+			errs[id] = err
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// Invalidate drops a path's (or prefix's) cached version on every node, so
+// no failover copy survives either; it fails if the owner could not drop it.
+func (n *Node) Invalidate(ctx context.Context, req *transport.InvalidateRequest) (*transport.InvalidateResponse, error) {
+	if err := validateTarget(req.Path, req.Prefix); err != nil {
+		return nil, rpcError(err)
+	}
+	if req.NoForward {
+		files, err := n.invalidateLocal(req.Path, req.Prefix)
+		return &transport.InvalidateResponse{Files: int64(files), RingVersion: n.ring().Version()}, rpcError(err)
+	}
+	var total int64
+	var mu sync.Mutex
+	errs := n.broadcast(ctx, func(ctx context.Context, id string, cc transport.ControlClient) error {
+		var files int64
+		if cc == nil {
+			f, err := n.invalidateLocal(req.Path, req.Prefix)
+			if err != nil {
+				return err
+			}
+			files = int64(f)
+		} else {
+			fwd := *req
+			fwd.NoForward = true
+			r, err := cc.Invalidate(ctx, &fwd)
+			if err != nil {
+				return err
+			}
+			files = r.Files
+		}
+		mu.Lock()
+		total += files
+		mu.Unlock()
+		return nil
+	})
+	if err := n.requiredOK(req.Path, errs); err != nil {
+		return nil, rpcError(fmt.Errorf("invalidate: %w", err))
+	}
+	return &transport.InvalidateResponse{Files: total, RingVersion: n.ring().Version()}, nil
+}
+
+// requiredOK fails when the owner of path (or, for a prefix, any member)
+// failed; other members' failures are logged: their copies expire with the
+// sync interval.
+func (n *Node) requiredOK(path string, errs map[string]error) error {
+	var failed []error
+	owner := ""
+	if path != "" {
+		owner = n.ring().Owner(path)
+	}
+	for id, err := range errs {
+		if err == nil {
+			continue
+		}
+		if owner == "" || id == owner {
+			failed = append(failed, fmt.Errorf("%s: %w", id, err))
+		} else {
+			n.log.Warn("member could not apply a broadcast", "member", id, "err", err)
+		}
+	}
+	return errors.Join(failed...)
+}
+
+func validateTarget(path, prefix string) error {
+	switch {
+	case (path == "") == (prefix == ""):
+		return fmt.Errorf("%w: give exactly one of path and prefix", ErrBadRequest)
+	case path != "":
+		if err := understore.ValidatePath(path); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+	default:
+		if err := understore.ValidatePrefix(prefix); err != nil {
+			return fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+	}
+	return nil
+}
+
+func (n *Node) invalidateLocal(path, prefix string) (int, error) {
+	if path != "" {
+		n.meta.forget(path)
+		if _, ok := n.store.Lookup(path); !ok {
+			return 0, nil
+		}
+		return 1, n.store.Invalidate(path)
+	}
+	n.meta.forgetPrefix(prefix)
+	return n.store.InvalidatePrefix(prefix)
+}
+
+// Pin pins or unpins a path (on its owner) or a prefix (on every node).
+func (n *Node) Pin(ctx context.Context, req *transport.PinRequest) (*transport.PinResponse, error) {
+	if err := validateTarget(req.Path, req.Prefix); err != nil {
+		return nil, rpcError(err)
+	}
+	if req.NoForward {
+		files, err := n.pinLocal(ctx, req.Path, req.Prefix, req.Pinned)
+		return &transport.PinResponse{Files: int64(files)}, rpcError(err)
+	}
+	var total int64
+	var mu sync.Mutex
+	errs := n.broadcast(ctx, func(ctx context.Context, id string, cc transport.ControlClient) error {
+		if req.Path != "" && id != n.ring().Owner(req.Path) {
+			return nil
+		}
+		var files int64
+		if cc == nil {
+			f, err := n.pinLocal(ctx, req.Path, req.Prefix, req.Pinned)
+			if err != nil {
+				return err
+			}
+			files = int64(f)
+		} else {
+			fwd := *req
+			fwd.NoForward = true
+			r, err := cc.Pin(ctx, &fwd)
+			if err != nil {
+				return err
+			}
+			files = r.Files
+		}
+		mu.Lock()
+		total += files
+		mu.Unlock()
+		return nil
+	})
+	if err := n.requiredOK(req.Path, errs); err != nil {
+		return nil, rpcError(fmt.Errorf("pin: %w", err))
+	}
+	return &transport.PinResponse{Files: total}, nil
+}
+
+func (n *Node) pinLocal(ctx context.Context, path, prefix string, pinned bool) (int, error) {
+	if path != "" {
+		if _, ok := n.store.Lookup(path); !ok {
+			if !pinned {
+				return 0, nil
+			}
+			if _, err := n.fileMeta(ctx, path, "", false); err != nil {
+				return 0, err
+			}
+		}
+		return 1, n.store.SetPinned(path, pinned)
+	}
+	count := 0
+	for _, m := range n.store.Files(prefix) {
+		if m.Pinned == pinned {
+			continue
+		}
+		if err := n.store.SetPinned(m.Path, pinned); err != nil {
+			return count, err
+		}
+		count++
+	}
+	return count, nil
+}
+
+// Affinity implements transport.ControlServer.
+func (n *Node) Affinity(ctx context.Context, req *transport.AffinityRequest) (*transport.AffinityResponse, error) {
+	r := n.ring()
+	resp := &transport.AffinityResponse{RingVersion: r.Version()}
+	for _, p := range req.Paths {
+		if err := understore.ValidatePath(p); err != nil {
+			return nil, rpcError(fmt.Errorf("%w: %w", ErrBadRequest, err))
+		}
+		pa := transport.PathAffinity{Path: p}
+		for _, id := range affinity.Preferred(r, affinity.Config{}, affinity.Split{Path: p}, req.N) {
+			m, _ := n.members.Member(id)
+			m.ID = id
+			pa.Nodes = append(pa.Nodes, n.memberInfo(m))
+		}
+		resp.Results = append(resp.Results, pa)
+	}
+	return resp, nil
+}
+
+// Assign implements transport.ControlServer.
+func (n *Node) Assign(ctx context.Context, req *transport.AssignRequest) (*transport.AssignResponse, error) {
+	r := n.ring()
+	splits := make([]affinity.Split, len(req.Splits))
+	for i, s := range req.Splits {
+		if err := understore.ValidatePath(s.Path); err != nil {
+			return nil, rpcError(fmt.Errorf("%w: split %d: %w", ErrBadRequest, i, err))
+		}
+		splits[i] = affinity.Split{Path: s.Path, Offset: s.Offset, Length: s.Length}
+	}
+	res, err := affinity.Assign(r, affinity.Config{}, splits, req.MaxLoad)
+	if err != nil {
+		return nil, rpcError(fmt.Errorf("%w: %w", ErrBadRequest, err))
+	}
+	out := &transport.AssignResponse{RingVersion: r.Version(), Load: res.Load}
+	for _, a := range res.Assignments {
+		out.Assignments = append(out.Assignments, transport.Assignment{Split: a.Split, Node: a.Node, PreferredRank: a.PreferredRank})
+	}
+	return out, nil
+}
+
+// hasPrefix reports whether p is under prefix (prefix ends with "/").
+func hasPrefix(p, prefix string) bool { return strings.HasPrefix(p, prefix) }

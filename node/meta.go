@@ -1,0 +1,107 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/ringcache/ringcache/storage"
+	"github.com/ringcache/ringcache/understore"
+)
+
+// metaCache remembers when each file's metadata was last checked against the
+// under-store. The metadata itself lives in the store (journaled); only the
+// check time is in memory, so after a restart every file is re-checked once
+// on first use, and its cached pages stay valid if the fingerprint matches.
+type metaCache struct {
+	mu     sync.Mutex
+	synced map[string]time.Time
+	group  singleflight.Group
+}
+
+func newMetaCache() *metaCache { return &metaCache{synced: make(map[string]time.Time)} }
+
+func (c *metaCache) syncedAt(p string) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.synced[p]
+	return t, ok
+}
+
+func (c *metaCache) markSynced(p string, t time.Time) {
+	c.mu.Lock()
+	c.synced[p] = t
+	c.mu.Unlock()
+}
+
+func (c *metaCache) forget(p string) {
+	c.mu.Lock()
+	delete(c.synced, p)
+	c.mu.Unlock()
+}
+
+func (c *metaCache) forgetPrefix(prefix string) {
+	c.mu.Lock()
+	for p := range c.synced {
+		if len(p) >= len(prefix) && p[:len(prefix)] == prefix {
+			delete(c.synced, p)
+		}
+	}
+	c.mu.Unlock()
+}
+
+// defaultScope is the scope a file's pages are accounted to when the reader
+// gives none: the file's directory (`db/table/partition` in a Hive layout).
+func defaultScope(p string) string {
+	return path.Dir(p)
+}
+
+// fileMeta returns the file's metadata, checking the under-store when the
+// last check is older than the sync interval (or force is set). Concurrent
+// callers for one path share one Stat.
+func (n *Node) fileMeta(ctx context.Context, p, scope string, force bool) (storage.FileMeta, error) {
+	if scope == "" {
+		scope = defaultScope(p)
+	}
+	if !force {
+		if m, ok := n.store.Lookup(p); ok {
+			if at, ok := n.meta.syncedAt(p); ok && n.now().Sub(at) < n.cfg.SyncInterval && m.Scope == scope {
+				return m, nil
+			}
+		}
+	}
+	v, err, _ := n.meta.group.Do(p+"\x00"+scope, func() (any, error) {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.UnderStoreTimeout)
+		defer cancel()
+		checked := n.now()
+		info, err := n.under.Stat(sctx, p)
+		n.metrics.understoreReq.WithLabelValues("stat", understoreResult(err)).Inc()
+		if err != nil {
+			if errors.Is(err, understore.ErrNotFound) {
+				// Gone from the under-store: nothing cached may be served.
+				if _, ok := n.store.Lookup(p); ok {
+					if ierr := n.store.Invalidate(p); ierr != nil {
+						n.log.Warn("drop deleted file", "path", p, "err", ierr)
+					}
+				}
+				n.meta.forget(p)
+			}
+			return storage.FileMeta{}, fmt.Errorf("stat %s: %w", p, err)
+		}
+		m, err := n.store.Upsert(p, storage.Fingerprint{ETag: info.ETag, Size: info.Size, ModTime: info.ModTime}, info.MetaFP, scope)
+		if err != nil {
+			return storage.FileMeta{}, fmt.Errorf("record metadata of %s: %w", p, err)
+		}
+		n.meta.markSynced(p, checked)
+		return m, nil
+	})
+	if err != nil {
+		return storage.FileMeta{}, err
+	}
+	return v.(storage.FileMeta), nil
+}

@@ -1,0 +1,94 @@
+package node
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Read sources, the values of the `source` label (CONTRACT.md).
+const (
+	sourceLocal      = "local"
+	sourcePeer       = "peer"
+	sourceUnderstore = "understore"
+)
+
+// metrics holds one node's Prometheus collectors in its own registry, so
+// several nodes can run in one process.
+type metrics struct {
+	reg *prometheus.Registry
+
+	readBytes     *prometheus.CounterVec
+	hits          prometheus.Counter
+	misses        prometheus.Counter
+	readDuration  *prometheus.HistogramVec
+	understoreReq *prometheus.CounterVec
+	forwards      *prometheus.CounterVec
+	replaySeconds prometheus.Gauge
+}
+
+func newMetrics(n *Node) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.readBytes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ringcache_read_bytes_total",
+		Help: "Bytes served by this node, by where it got them: local page store, another node, or the under-store.",
+	}, []string{"source"})
+	m.hits = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ringcache_cache_hits_total", Help: "Pages served from the local page store.",
+	})
+	m.misses = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ringcache_cache_misses_total", Help: "Pages that had to be fetched from the under-store.",
+	})
+	m.readDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "ringcache_read_duration_seconds",
+		Help:    "Duration of read requests served by this node, by the source of their bytes (understore if any page missed).",
+		Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"source"})
+	m.understoreReq = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ringcache_understore_requests_total", Help: "Under-store requests by operation and result.",
+	}, []string{"op", "result"})
+	m.forwards = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ringcache_forwards_total", Help: "Reads forwarded to the owner, by result.",
+	}, []string{"result"})
+	m.replaySeconds = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "ringcache_journal_replay_seconds", Help: "Seconds the last journal replay took at start-up.",
+	})
+	for _, s := range []string{sourceLocal, sourcePeer, sourceUnderstore} {
+		m.readBytes.WithLabelValues(s)
+	}
+	m.reg.MustRegister(m.readBytes, m.hits, m.misses, m.readDuration, m.understoreReq, m.forwards, m.replaySeconds,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	gauge := func(name, help string, f func() float64) {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+	}
+	gauge("ringcache_cache_used_bytes", "Page bytes held.", func() float64 { return float64(n.store.Stats().UsedBytes) })
+	gauge("ringcache_cache_capacity_bytes", "Page bytes this node may hold.", func() float64 { return float64(n.store.Stats().CapacityBytes) })
+	gauge("ringcache_cache_pages", "Pages held.", func() float64 { return float64(n.store.Stats().Pages) })
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "ringcache_evictions_total", Help: "Pages evicted to stay under capacity or quota.",
+	}, func() float64 { return float64(n.store.Stats().Evictions) }))
+	gauge("ringcache_members", "Members in this node's ring.", func() float64 {
+		if r := n.ring(); r != nil {
+			return float64(len(r.Members()))
+		}
+		return 0
+	})
+	return m
+}
+
+// understoreResult names the outcome of an under-store call for metrics.
+func understoreResult(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return errorClass(err)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,366 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringcache/ringcache/node/membership"
+	"github.com/ringcache/ringcache/ring"
+	"github.com/ringcache/ringcache/storage"
+	"github.com/ringcache/ringcache/transport"
+	"github.com/ringcache/ringcache/understore"
+)
+
+// handoffWindow is how long after a ring change a new owner asks the
+// previous owner for pages it misses before going to the under-store.
+const handoffWindow = 15 * time.Minute
+
+// Node is one running ringcache node.
+type Node struct {
+	cfg Config
+	id  string
+	log *slog.Logger
+	now func() time.Time
+
+	store   *storage.Store
+	under   understore.Store
+	members *membership.Membership
+	srv     *transport.Server
+	peers   *transport.Client
+	httpSrv *http.Server
+	metrics *metrics
+	meta    *metaCache
+	fetch   *fetcher
+
+	grpcLis, httpLis net.Listener
+	grpcAddr         string // advertised
+	httpAddr         string // advertised
+
+	// prev is the ring before the latest change and when it changed: the
+	// previous owner of a file may still hold its pages (warm handoff).
+	prev struct {
+		sync.Mutex
+		ring *ring.Ring
+		at   time.Time
+	}
+	ready   atomic.Bool
+	closing atomic.Bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// Start opens the store (replaying its journal), listens, joins the cluster
+// and returns once the node is a member serving reads.
+func Start(ctx context.Context, cfg Config) (n *Node, err error) {
+	cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n = &Node{cfg: cfg, log: cfg.Logger, now: time.Now, under: cfg.UnderStore, meta: newMetaCache(), stop: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			n.teardown()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("node: data dir: %w", err)
+	}
+	n.id = cfg.ID
+	if n.id == "" {
+		if n.id, err = loadOrCreateID(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	n.log = n.log.With("node", n.id)
+
+	// Storage first: /readyz waits for the replay.
+	dirs := []storage.DirConfig{{Path: filepath.Join(cfg.DataDir, "pages"), Capacity: cfg.Capacity}}
+	if len(cfg.DataDirs) > 0 {
+		dirs = dirs[:0]
+		for _, d := range cfg.DataDirs {
+			dirs = append(dirs, storage.DirConfig{Path: d.Path, Capacity: d.Capacity})
+		}
+	}
+	scfg := storage.Config{
+		Dirs:        dirs,
+		JournalDir:  filepath.Join(cfg.DataDir, "journal"),
+		PageSize:    cfg.PageSize,
+		ScopeQuotas: cfg.ScopeQuotas,
+		Logger:      n.log.With("component", "storage"),
+	}
+	if n.store, err = storage.Open(scfg); err != nil {
+		return nil, fmt.Errorf("node: open page store: %w", err)
+	}
+	n.metrics = newMetrics(n)
+	n.metrics.replaySeconds.Set(n.store.Stats().ReplaySeconds)
+	n.fetch = newFetcher(cfg.PageSize, cfg.CoalescePages, cfg.UnderStoreTimeout, n.storePage, n.fetched)
+
+	// Listeners.
+	if n.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+		return nil, fmt.Errorf("node: listen grpc-addr: %w", err)
+	}
+	host, _, _ := net.SplitHostPort(cfg.GRPCAddr)
+	adv, err := advertiseHost(cfg.AdvertiseHost, host)
+	if err != nil {
+		return nil, err
+	}
+	n.grpcAddr = net.JoinHostPort(adv, strconv.Itoa(n.grpcLis.Addr().(*net.TCPAddr).Port))
+	if cfg.HTTPAddr != "-" {
+		if n.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("node: listen http-addr: %w", err)
+		}
+		n.httpAddr = net.JoinHostPort(adv, strconv.Itoa(n.httpLis.Addr().(*net.TCPAddr).Port))
+	}
+
+	// Transport: control RPCs and the page stream on one port.
+	if n.peers, err = transport.NewClient(transport.ClientConfig{Logger: n.log.With("component", "peers")}); err != nil {
+		return nil, fmt.Errorf("node: peer client: %w", err)
+	}
+	n.srv, err = transport.NewServer(transport.ServerConfig{NodeID: n.id, MaxRequestLength: cfg.MaxReadLength,
+		Logger: n.log.With("component", "transport")}, n, n)
+	if err != nil {
+		return nil, fmt.Errorf("node: transport: %w", err)
+	}
+	if err := n.metrics.reg.Register(n.srv.Metrics()); err != nil {
+		return nil, fmt.Errorf("node: register gRPC metrics: %w", err)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.srv.Serve(n.grpcLis); err != nil && !n.closing.Load() {
+			n.log.Error("transport stopped", "err", err)
+		}
+	}()
+	if n.httpLis != nil {
+		n.httpSrv = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if err := n.httpSrv.Serve(n.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				n.log.Error("http stopped", "err", err)
+			}
+		}()
+	}
+
+	// Membership: gossip as joining, switch to active once serving.
+	ghost, gport, _ := net.SplitHostPort(cfg.GossipAddr)
+	gp, _ := strconv.Atoi(gport)
+	mcfg := membership.Config{
+		Name:      n.id,
+		BindAddr:  ghost,
+		BindPort:  gp,
+		Join:      cfg.Join,
+		SecretKey: cfg.GossipKey,
+		Ring:      cfg.Ring,
+		Logger:    n.log.With("component", "membership"),
+		Meta: membership.Meta{
+			GRPCAddr: n.grpcAddr, HTTPAddr: n.httpAddr, S3Addr: cfg.S3Addr, Zone: cfg.Zone,
+			Capacity: n.store.Stats().CapacityBytes, PageSize: cfg.PageSize, State: membership.StateJoining, Build: cfg.Build,
+		},
+	}
+	if cfg.GossipProfile == "local" {
+		// Loopback: detect failures in about a second instead of ~5s.
+		mcfg.ProbeInterval, mcfg.ProbeTimeout, mcfg.GossipInterval = 200*time.Millisecond, 100*time.Millisecond, 50*time.Millisecond
+		mcfg.SuspicionMult, mcfg.PushPullInterval, mcfg.Debounce = 2, 5*time.Second, 50*time.Millisecond
+	}
+	if cfg.AdvertiseHost != "" || ghost == "" || net.ParseIP(ghost).IsUnspecified() {
+		mcfg.AdvertiseAddr = adv
+	}
+	if n.members, err = membership.Start(mcfg); err != nil {
+		return nil, fmt.Errorf("node: join cluster: %w", err)
+	}
+	if err := n.members.SetState(membership.StateActive); err != nil {
+		return nil, fmt.Errorf("node: become active: %w", err)
+	}
+	n.wg.Add(1)
+	go n.watchRing()
+	// Ready once we are in our own ring: until then no client routes to us.
+	if err := n.waitInRing(ctx); err != nil {
+		return nil, err
+	}
+	n.ready.Store(true)
+	n.log.Info("node ready", "grpc", n.grpcAddr, "http", n.httpAddr, "gossip", n.members.LocalAddr(),
+		"ring", n.ring().VersionString(), "pages", n.store.Stats().Pages)
+	return n, nil
+}
+
+func (n *Node) waitInRing(ctx context.Context) error {
+	w, cancel := n.members.Watch()
+	defer cancel()
+	for {
+		if r := n.ring(); r != nil && r.Share(n.id) > 0 {
+			return nil
+		}
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return fmt.Errorf("node: waiting to enter the ring: %w", ctx.Err())
+		}
+	}
+}
+
+// watchRing remembers the ring before each change, for warm handoff.
+func (n *Node) watchRing() {
+	defer n.wg.Done()
+	w, cancel := n.members.Watch()
+	defer cancel()
+	cur := n.ring()
+	for {
+		select {
+		case r := <-w:
+			if cur != nil && r.Version() != cur.Version() {
+				n.prev.Lock()
+				n.prev.ring, n.prev.at = cur, n.now()
+				n.prev.Unlock()
+			}
+			cur = r
+		case <-n.stop:
+			return
+		}
+	}
+}
+
+// ring is the node's current ring (never nil after Start).
+func (n *Node) ring() *ring.Ring {
+	if n.members == nil {
+		return nil
+	}
+	return n.members.Ring()
+}
+
+// ID is the node's name in the cluster.
+func (n *Node) ID() string { return n.id }
+
+// GRPCAddr is the advertised address of control RPCs and the page stream.
+func (n *Node) GRPCAddr() string { return n.grpcAddr }
+
+// HTTPAddr is the advertised HTTP address ("" when disabled).
+func (n *Node) HTTPAddr() string { return n.httpAddr }
+
+// GossipAddr is the address other nodes join through.
+func (n *Node) GossipAddr() string { return n.members.LocalAddr() }
+
+// Ready reports whether the journal is replayed and the node is a member.
+func (n *Node) Ready() bool { return n.ready.Load() && !n.closing.Load() }
+
+// Store exposes the page store (tests and operators' tools).
+func (n *Node) Store() *storage.Store { return n.store }
+
+// Registry is the node's Prometheus registry.
+func (n *Node) Metrics() http.Handler { return n.metricsHandler() }
+
+// Close leaves the cluster gracefully, finishes in-flight reads, syncs the
+// journal and stops everything.
+func (n *Node) Close(ctx context.Context) error {
+	if !n.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	n.ready.Store(false)
+	// Long-lived streams (ring watches) end now; reads get to finish.
+	n.stopOnce()
+	var errs []error
+	if n.members != nil {
+		if err := n.members.SetState(membership.StateLeaving); err != nil {
+			errs = append(errs, err)
+		}
+		if err := n.members.Leave(5 * time.Second); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if n.srv != nil {
+		if err := n.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if n.httpSrv != nil {
+		if err := n.httpSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n.teardown()
+	return errors.Join(errs...)
+}
+
+// teardown releases everything without the graceful steps.
+func (n *Node) teardown() {
+	n.closing.Store(true)
+	n.stopOnce()
+	if n.members != nil {
+		_ = n.members.Shutdown()
+	}
+	if n.srv != nil {
+		n.srv.Close()
+	}
+	if n.httpSrv != nil {
+		n.httpSrv.Close()
+	}
+	for _, l := range []net.Listener{n.grpcLis, n.httpLis} {
+		if l != nil {
+			l.Close()
+		}
+	}
+	n.wg.Wait()
+	if n.peers != nil {
+		n.peers.Close()
+	}
+	if n.store != nil {
+		if err := n.store.Close(); err != nil {
+			n.log.Error("close page store", "err", err)
+		}
+	}
+}
+
+func (n *Node) stopOnce() {
+	select {
+	case <-n.stop:
+	default:
+		close(n.stop)
+	}
+}
+
+// storePage writes a page fetched from the under-store into the store.
+func (n *Node) storePage(key storage.PageKey, data []byte) {
+	if err := n.store.PutPage(key, data); err != nil && !errors.Is(err, storage.ErrStaleVersion) {
+		n.log.Warn("cache page", "page", key.Index, "err", err)
+	}
+}
+
+// fetched counts bytes this node obtained for its page store: from the
+// under-store, or from the previous owner (warm handoff).
+func (n *Node) fetched(source string, bytes int64, err error) {
+	if bytes > 0 {
+		n.metrics.readBytes.WithLabelValues(source).Add(float64(bytes))
+	}
+}
+
+// Crash stops the node abruptly, as SIGKILL would from the cluster's point
+// of view: no leave message, sockets just close. For failure tests.
+func (n *Node) Crash() {
+	n.ready.Store(false)
+	n.teardown()
+}
+
+// RingMembers lists the members of the node's current ring.
+func (n *Node) RingMembers() []string { return n.ring().Members() }
+
+// WaitRingChange blocks until the node's ring changes or the deadline passes.
+func (n *Node) WaitRingChange(deadline time.Time) {
+	w, cancel := n.members.Watch()
+	defer cancel()
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-w:
+	case <-t.C:
+	}
+}
