@@ -72,10 +72,12 @@ func (s *Store) replay() (uint64, map[uint64]int64, error) {
 }
 
 func (s *Store) replaySnapshot(name string) error {
-	buf, err := readAll(s.fs, name)
+	buf, release, err := mapFile(s.fs, name)
 	if err != nil {
 		return fmt.Errorf("storage: reading snapshot: %w", err)
 	}
+	defer release()
+	s.reserveSlots(len(buf) / 100)
 	if len(buf) < fileMagicSize || string(buf[:fileMagicSize]) != snapshotMagic {
 		return &CorruptionError{File: name, Err: fmt.Errorf("%w: bad snapshot magic", ErrBadRecord)}
 	}
@@ -113,10 +115,17 @@ func (s *Store) replaySnapshot(name string) error {
 // size after the cut, or -1 if the segment was removed (a crash while it
 // was being created).
 func (s *Store) replaySegment(name string, last bool) (int64, error) {
-	buf, err := readAll(s.fs, name)
+	buf, release, err := mapFile(s.fs, name)
 	if err != nil {
 		return 0, fmt.Errorf("storage: reading journal segment: %w", err)
 	}
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+	s.reserveSlots(len(buf) / 100)
 	if len(buf) < fileMagicSize || string(buf[:fileMagicSize]) != segmentMagic {
 		if last && (len(buf) < fileMagicSize || isZero(buf[:fileMagicSize])) &&
 			(bytes.HasPrefix([]byte(segmentMagic), buf) || isZero(buf)) {
@@ -141,8 +150,11 @@ func (s *Store) replaySegment(name string, last bool) (int64, error) {
 		return 0, err
 	}
 	size := int64(fileMagicSize + valid)
+	total := int64(len(buf))
+	release()
+	released = true
 	if torn {
-		s.log.Warn("storage: cutting torn journal tail", "segment", name, "offset", size, "bytes", int64(len(buf))-size)
+		s.log.Warn("storage: cutting torn journal tail", "segment", name, "offset", size, "bytes", total-size)
 		if err := s.fs.Truncate(name, size); err != nil {
 			return 0, fmt.Errorf("storage: truncating torn tail: %w", err)
 		}
@@ -157,6 +169,22 @@ func (s *Store) replaySegment(name string, last bool) (int64, error) {
 		}
 	}
 	return size, nil
+}
+
+// reserveSlots grows the page slab ahead of replay (PagePut frames are
+// about 100 bytes), so a large journal does not pay for repeated slice
+// growth.
+func (s *Store) reserveSlots(n int) {
+	if free := cap(s.recs) - len(s.recs); n > free {
+		recs := make([]pageRec, len(s.recs), len(s.recs)+n)
+		copy(recs, s.recs)
+		s.recs = recs
+	}
+	if free := cap(s.pol.nodes) - len(s.pol.nodes); n > free {
+		nodes := make([]qnode, len(s.pol.nodes), len(s.pol.nodes)+n)
+		copy(nodes, s.pol.nodes)
+		s.pol.nodes = nodes
+	}
 }
 
 func isZero(b []byte) bool {
