@@ -247,8 +247,10 @@ func TestSIGKILLOwnerUnderLoadThenRestartWarm(t *testing.T) {
 	// Let the load run, then kill the owner of the most files.
 	waitReads(&reads, 200)
 	owned := map[string]int{}
+	ownerOf := map[string]string{}
 	for _, p := range paths {
-		owned[cl.Preferred(p, 1)[0].ID]++
+		ownerOf[p] = cl.Preferred(p, 1)[0].ID
+		owned[ownerOf[p]]++
 	}
 	victim := n0
 	for _, p := range procs {
@@ -281,7 +283,7 @@ func TestSIGKILLOwnerUnderLoadThenRestartWarm(t *testing.T) {
 	waitMembers(t, procs, 3)
 	var st client.ReadStats
 	for _, p := range paths {
-		if cl.Preferred(p, 1)[0].ID != victim.id {
+		if ownerOf[p] != victim.id {
 			continue
 		}
 		buf := make([]byte, len(files[p]))
