@@ -452,13 +452,21 @@ func (c *Client) readSegment(cn *clientConn, req *ReadRequest, dst []byte, seg s
 			}
 			runEnd := min(seg.off+int64(j)*cs, segEnd)
 			p := dst[cOff-req.Offset : runEnd-req.Offset]
-			if _, err := io.ReadFull(cn.br, p); err != nil {
-				return unexpected(err)
-			}
-			for k := i; k < j; k++ {
-				q := p[int64(k-i)*cs : min(int64(k-i+1)*cs, int64(len(p)))]
-				if CRC32C(q) != seg.crcs[k] {
-					return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: seg.off + int64(k)*cs}
+			// Verify each chunk as soon as it has arrived, while it is
+			// still in the CPU cache; each Read is one read(2) of whatever
+			// the socket holds.
+			done, k := 0, i
+			for done < len(p) {
+				n, err := cn.br.Read(p[done:])
+				done += n
+				for ; k < j && min(int64(k-i+1)*cs, int64(len(p))) <= int64(done); k++ {
+					q := p[int64(k-i)*cs : min(int64(k-i+1)*cs, int64(len(p)))]
+					if CRC32C(q) != seg.crcs[k] {
+						return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: seg.off + int64(k)*cs}
+					}
+				}
+				if err != nil && done < len(p) {
+					return unexpected(err)
 				}
 			}
 			i = j
