@@ -94,7 +94,11 @@ type Config struct {
 	// DeadNodeReclaimTime is how long after a member is declared dead its
 	// name may be taken by a member at another address (a restart on a new
 	// IP or port). Default 10s; memberlist's own default (never) made a
-	// restarted node wait for the dead entry to be reaped, 31s here.
+	// restarted node wait for the dead entry to be reaped, 31s here. A node
+	// that finds its name known at another address re-advertises itself
+	// until then; measured with LAN defaults and 5 members, an immediate
+	// restart at a new port is known everywhere after ~16s (old entry
+	// declared dead ~5s, then this 10s).
 	DeadNodeReclaimTime time.Duration
 
 	// KeepGone and MaxGone bound how long and how many dead or left members

@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -78,10 +79,14 @@ type Membership struct {
 	nextSub uint64
 
 	dirty    chan struct{} // capacity 1: "something changed", coalesced
+	moved    chan struct{} // capacity 1: the cluster knows our name at another address
 	stop     chan struct{}
-	loopDone chan struct{}
+	loops    sync.WaitGroup
 	stopOnce sync.Once
 	closed   atomic.Bool
+	leaving  atomic.Bool  // Leave was called: never advertise alive again
+	advMu    sync.Mutex   // orders re-advertising before Leave
+	selfAddr atomic.Value // string, our advertised host:port, set once after Create
 
 	events, rebuilds, changes, refused atomic.Uint64
 }
@@ -116,7 +121,7 @@ func Start(cfg Config) (*Membership, error) {
 		subs:      make(map[uint64]chan *ring.Ring),
 		dirty:     make(chan struct{}, 1),
 		stop:      make(chan struct{}),
-		loopDone:  make(chan struct{}),
+		moved:     make(chan struct{}, 1),
 	}
 	m.cur.Store(empty)
 
@@ -125,7 +130,10 @@ func Start(cfg Config) (*Membership, error) {
 		return nil, fmt.Errorf("membership: start memberlist on %s:%d: %w", cfg.BindAddr, cfg.BindPort, err)
 	}
 	m.ml = ml
+	m.selfAddr.Store(ml.LocalNode().Address())
+	m.loops.Add(2)
 	go m.loop()
+	go m.readvertiseLoop()
 
 	if err := m.join(); err != nil {
 		m.stopLoop()
@@ -133,8 +141,7 @@ func Start(cfg Config) (*Membership, error) {
 		return nil, err
 	}
 	m.rebuild()
-	local := ml.LocalNode()
-	m.log.Info("membership started", "addr", local.Address(), "state", meta.State,
+	m.log.Info("membership started", "addr", m.LocalAddr(), "state", meta.State,
 		"members", ml.NumMembers(), "ring_version", m.Ring().VersionString())
 	return m, nil
 }
@@ -265,7 +272,12 @@ func (m *Membership) Stats() Stats {
 
 // LocalAddr returns the gossip address other members reach this node at
 // (useful with BindPort 0).
-func (m *Membership) LocalAddr() string { return m.ml.LocalNode().Address() }
+func (m *Membership) LocalAddr() string {
+	// Not ml.LocalNode(): it points into memberlist's state, which
+	// UpdateNode rewrites without a lock the caller could take.
+	addr, _ := m.selfAddr.Load().(string)
+	return addr
+}
 
 // Watch returns a channel that receives every new ring, starting with the
 // current one, and a function that ends the subscription. The channel holds
@@ -351,6 +363,9 @@ func (m *Membership) Leave(timeout time.Duration) error {
 	if err := m.SetState(StateLeaving); err != nil {
 		return err
 	}
+	m.advMu.Lock()
+	m.leaving.Store(true)
+	m.advMu.Unlock()
 	if err := m.ml.Leave(timeout); err != nil {
 		return fmt.Errorf("membership: leave: %w", err)
 	}
@@ -381,7 +396,7 @@ func (m *Membership) Shutdown() error {
 
 func (m *Membership) stopLoop() {
 	m.stopOnce.Do(func() { close(m.stop) })
-	<-m.loopDone
+	m.loops.Wait()
 }
 
 // signal tells the loop that the member set may have changed. Never blocks.
@@ -395,7 +410,7 @@ func (m *Membership) signal() {
 // loop debounces signals and rebuilds the ring once per burst: it waits until
 // Debounce has passed without a signal, or 10*Debounce since the first one.
 func (m *Membership) loop() {
-	defer close(m.loopDone)
+	defer m.loops.Done()
 	quiet := time.NewTimer(time.Hour)
 	quiet.Stop()
 	maxWait := time.NewTimer(time.Hour)
@@ -424,6 +439,73 @@ func (m *Membership) loop() {
 		quiet.Stop()
 		maxWait.Stop()
 		m.rebuild()
+	}
+}
+
+// readvertiseLoop speeds up a restart at a new address (a rescheduled pod,
+// a new port). The others still hold our name at the old address: they
+// refuse the new one as a name conflict until the old one is declared dead
+// and DeadNodeReclaimTime has passed, and then take the new address only
+// from the next alive message about us, which memberlist otherwise sends at
+// the next push/pull (30s on a LAN; 35s measured with LAN defaults). So when
+// the cluster is seen to know our name elsewhere, this re-advertises us
+// every interval for as long as the old entry can take to be reclaimed.
+func (m *Membership) readvertiseLoop() {
+	defer m.loops.Done()
+	lan := memberlist.DefaultLANConfig()
+	probe, mult := lan.ProbeInterval, lan.SuspicionMult
+	setDur(&probe, m.cfg.ProbeInterval)
+	setInt(&mult, m.cfg.SuspicionMult)
+	interval := min(max(m.cfg.DeadNodeReclaimTime/4, 200*time.Millisecond), 2*time.Second)
+	// Longest suspicion (memberlist: SuspicionMaxTimeoutMult(6) x
+	// SuspicionMult x log10(members) x ProbeInterval), plus the reclaim time
+	// and slack for gossip.
+	window := func() time.Duration {
+		n := max(m.ml.NumMembers(), 10)
+		logN := math.Max(1, math.Log10(float64(n)))
+		susp := time.Duration(float64(6*mult) * logN * float64(probe))
+		return susp + m.cfg.DeadNodeReclaimTime + 5*time.Second
+	}
+	tick := time.NewTicker(interval)
+	tick.Stop()
+	defer tick.Stop()
+	var until time.Time
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-m.moved:
+			if until.IsZero() {
+				m.log.Info("the cluster knows this node at another address; re-advertising until it is reclaimed",
+					"every", interval, "for", window())
+			}
+			until = time.Now().Add(window())
+			tick.Reset(interval)
+		case <-tick.C:
+			if m.leaving.Load() || time.Now().After(until) {
+				tick.Stop()
+				until = time.Time{}
+				continue
+			}
+			// advMu: an alive message after memberlist's leave would undo
+			// it. A short timeout: best effort, must not hold up Shutdown.
+			m.advMu.Lock()
+			if !m.leaving.Load() {
+				_ = m.ml.UpdateNode(min(interval, 500*time.Millisecond))
+			}
+			m.advMu.Unlock()
+		}
+	}
+}
+
+// noteMoved records that the cluster holds our name at another address.
+func (m *Membership) noteMoved(addr string) {
+	if self, _ := m.selfAddr.Load().(string); self == "" || addr == self {
+		return
+	}
+	select {
+	case m.moved <- struct{}{}:
+	default:
 	}
 }
 
@@ -627,7 +709,11 @@ func (d *delegate) NotifyAlive(n *memberlist.Node) error {
 // refuse (and log) a mismatch, and the joiner's Join fails.
 func (d *delegate) NotifyMerge(peers []*memberlist.Node) error {
 	for _, n := range peers {
-		if n.Name == d.m.name || n.State == memberlist.StateDead || n.State == memberlist.StateLeft {
+		if n.Name == d.m.name {
+			d.m.noteMoved(n.Address())
+			continue
+		}
+		if n.State == memberlist.StateDead || n.State == memberlist.StateLeft {
 			continue
 		}
 		if err := d.m.refuse(n.Name, n.Address(), n.Meta, "join"); err != nil {
@@ -641,6 +727,9 @@ func (d *delegate) NotifyMerge(peers []*memberlist.Node) error {
 // an existing member's name from another address, typically a restart at a
 // new address before DeadNodeReclaimTime, or two nodes with the same --id.
 func (d *delegate) NotifyConflict(existing, other *memberlist.Node) {
+	if existing.Name == d.m.name {
+		d.m.noteMoved(other.Address())
+	}
 	if !d.m.shouldLog("conflict/" + existing.Name + "/" + other.Address()) {
 		return
 	}

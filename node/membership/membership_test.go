@@ -303,7 +303,8 @@ func TestCrashAndRestart(t *testing.T) {
 	vi := 1 + rng.IntN(len(ms)-1)
 	victim := ms[vi]
 	cfg := victim.cfg
-	port := victim.ml.LocalNode().Port
+	_, portStr, _ := net.SplitHostPort(victim.LocalAddr())
+	port, _ := strconv.Atoi(portStr)
 	_ = victim.Shutdown()
 	rest := slices.Delete(slices.Clone(ms), vi, vi+1)
 	d := waitRing(t, rest, ids(rest), "the crashed node to leave every ring")
@@ -316,7 +317,7 @@ func TestCrashAndRestart(t *testing.T) {
 	}
 
 	// Restart under the same name at the same port.
-	cfg.BindPort, cfg.AdvertisePort = int(port), 0
+	cfg.BindPort, cfg.AdvertisePort = port, 0
 	cfg.Join = []string{ms[0].LocalAddr()}
 	again := start(t, cfg)
 	now := append(slices.Clone(rest), again)
@@ -328,7 +329,7 @@ func TestCrashAndRestart(t *testing.T) {
 	waitRing(t, rest, ids(rest), "the crashed node to leave every ring again")
 	cfg.BindPort = 0
 	again = start(t, cfg)
-	if again.ml.LocalNode().Port == port {
+	if again.LocalAddr() == victim.LocalAddr() {
 		t.Fatalf("restart did not get a new port")
 	}
 	now = append(slices.Clone(rest), again)
@@ -655,4 +656,36 @@ func TestWatchDeliversNewest(t *testing.T) {
 		t.Fatal("Watch after Shutdown gave a ring")
 	}
 	cancel3()
+}
+
+// TestImmediateRestartReadvertises: with push/pull practically off, the only
+// way the others learn a restarted node's new address, once the old entry
+// is dead and reclaimable, is an alive message sent after that; the
+// re-advertising loop sends it. Without the loop this waits for an hour.
+func TestImmediateRestartReadvertises(t *testing.T) {
+	noSync := func(c *Config) { c.PushPullInterval = time.Hour }
+	ms := cluster(t, "r", 3, noSync)
+	waitRing(t, ms, ids(ms), "3 nodes to converge")
+	cfg := ms[2].cfg
+	_ = ms[2].Shutdown()
+	cfg.BindPort, cfg.AdvertisePort = 0, 0
+	again := start(t, cfg)
+	now := []*Membership{ms[0], ms[1], again}
+	d := waitForState(t, converge, "the new address everywhere", func() bool {
+		for _, m := range now {
+			if mb, _ := m.Member(cfg.Name); mb.Addr != again.LocalAddr() || mb.State != StateActive {
+				return false
+			}
+		}
+		return true
+	}, func() string {
+		var b strings.Builder
+		for _, m := range now {
+			mb, _ := m.Member(cfg.Name)
+			fmt.Fprintf(&b, "\n  %s sees %s at %s as %s", m.name, cfg.Name, mb.Addr, mb.State)
+		}
+		return b.String()
+	})
+	waitRing(t, now, ids(now), "the restarted node in every ring")
+	t.Logf("immediate restart at a new port without push/pull: new address everywhere after %v", d)
 }
