@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -153,6 +154,43 @@ func TestWatchRing(t *testing.T) {
 	cancel()
 	if _, err := w.Recv(); status.Code(err) != codes.Canceled {
 		t.Fatalf("after cancel: %v", err)
+	}
+}
+
+func TestShutdownEndsWatches(t *testing.T) {
+	f := &fakeControl{ring: make(chan MembersResponse)}
+	srv, err := NewServer(ServerConfig{}, f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	c := newTestClient(t, ClientConfig{})
+	cc, err := c.Control(l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := cc.WatchRing(context.Background(), &WatchRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with an open watch: %v", err)
+	}
+	if _, err := w.Recv(); err == nil {
+		t.Fatal("watch still open after shutdown")
+	}
+	if err := <-served; err != nil {
+		t.Fatal(err)
 	}
 }
 

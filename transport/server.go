@@ -91,6 +91,10 @@ type Server struct {
 	readHandler ReadHandler
 	baseCtx     context.Context
 	stop        context.CancelFunc
+	// stopping ends when Shutdown starts: ring watches, which never end on
+	// their own, end then so that GracefulStop does not wait for them.
+	stopping     context.Context
+	stopWatching context.CancelFunc
 
 	mu       sync.Mutex
 	lis      []net.Listener
@@ -110,6 +114,7 @@ func NewServer(cfg ServerConfig, impl ControlServer, readHandler ReadHandler) (*
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, log: logger(cfg.Logger), readHandler: readHandler, streams: map[*streamConn]struct{}{}}
 	s.baseCtx, s.stop = context.WithCancel(context.Background())
+	s.stopping, s.stopWatching = context.WithCancel(context.Background())
 	s.metrics = cfg.Metrics
 	if s.metrics == nil {
 		s.metrics = grpcprom.NewServerMetrics()
@@ -143,6 +148,7 @@ func NewServer(cfg ServerConfig, impl ControlServer, readHandler ReadHandler) (*
 			logging.StreamServerInterceptor(slogAdapter(s.log), logOpts...),
 			recovery.StreamServerInterceptor(recoveryOpt),
 			validator.StreamServerInterceptor(),
+			s.endWatchesOnShutdown,
 		),
 	}
 	s.grpc = grpc.NewServer(append(opts, cfg.GRPCOptions...)...)
@@ -152,6 +158,26 @@ func NewServer(cfg ServerConfig, impl ControlServer, readHandler ReadHandler) (*
 	}
 	return s, nil
 }
+
+// endWatchesOnShutdown gives WatchRing a context that also ends when
+// Shutdown starts.
+func (s *Server) endWatchesOnShutdown(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if info.FullMethod != MethodWatchRing {
+		return handler(srv, ss)
+	}
+	ctx, cancel := context.WithCancel(ss.Context())
+	defer cancel()
+	stop := context.AfterFunc(s.stopping, cancel)
+	defer stop()
+	return handler(srv, ctxStream{ServerStream: ss, ctx: ctx})
+}
+
+type ctxStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (c ctxStream) Context() context.Context { return c.ctx }
 
 func stack() []byte { return debug.Stack() }
 
@@ -258,7 +284,9 @@ func (s *Server) trackStream(c *streamConn, add bool) bool {
 }
 
 // Shutdown stops accepting, lets in-flight stream reads and RPCs finish
-// (queued pipelined requests included), then closes everything. If ctx ends
+// (queued pipelined requests included), then closes everything. WatchRing
+// streams are ended at once (their context is cancelled); Load streams run
+// to their end. If ctx ends
 // first, the remaining connections are closed at once and ctx's error is
 // returned.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -271,6 +299,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		c.drain()
 	}
 	s.mu.Unlock()
+	s.stopWatching()
 
 	done := make(chan struct{})
 	go func() {
@@ -301,6 +330,7 @@ func (s *Server) Close() error {
 		c.raw.Close()
 	}
 	s.mu.Unlock()
+	s.stopWatching()
 	s.stop()
 	s.grpc.Stop()
 	s.streamWG.Wait()
