@@ -5,6 +5,7 @@
 // One TCP port carries two protocols, told apart by the first bytes a client
 // sends: gRPC (HTTP/2 preface "PRI * HTTP/2.0...") for the control RPCs of
 // service ringcache.v1.Control, and the page stream (magic "RCPS") for bytes.
+// A connection that starts with anything else is closed at once.
 //
 // # Control RPCs
 //

@@ -244,6 +244,9 @@ func (s *Server) isClosing() bool {
 	return s.closing
 }
 
+// http2Preface starts every HTTP/2 (gRPC) connection.
+const http2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
 // sniff tells a stream connection from a gRPC one by its first 4 bytes.
 func (s *Server) sniff(conn net.Conn, gl *chanListener) {
 	_ = conn.SetReadDeadline(time.Now().Add(s.cfg.SniffTimeout))
@@ -259,6 +262,12 @@ func (s *Server) sniff(conn net.Conn, gl *chanListener) {
 			return
 		}
 		s.serveStream(conn, br)
+		return
+	}
+	if string(head) != http2Preface[:4] {
+		// Neither protocol: close now rather than let gRPC wait for a
+		// preface that will not come.
+		conn.Close()
 		return
 	}
 	_ = conn.SetReadDeadline(time.Time{})

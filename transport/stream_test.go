@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -418,5 +419,41 @@ func TestStaleIdleConnRetried(t *testing.T) {
 	ts1.srv.mu.Unlock()
 	if _, err := c.Read(context.Background(), ts1.addr, req, dst); err != nil {
 		t.Fatalf("read after the idle connection broke: %v", err)
+	}
+}
+
+// TestProtocolViolations: frames that break the format close the connection
+// (the server never guesses); garbage that is not the magic goes to gRPC,
+// which refuses it too.
+func TestProtocolViolations(t *testing.T) {
+	ts := startServer(t, ServerConfig{}, nil, &testHandler{objects: objects(t)})
+	huge := appendPreface(nil)
+	huge = append(huge, frameRequest, 0, 0, 0, 0xff, 0xff, 0xff, 0xff)
+	badVersion := []byte{'R', 'C', 'P', 'S', 9, 0, 0, 0}
+	wrongType := appendPreface(nil)
+	wrongType = appendHeader(wrongType, 1, &ReadHeader{})
+	badLens := appendRequest(appendPreface(nil), 1, &ReadRequest{Path: "lake/x"}, 0)
+	badLens[PrefaceSize+FrameHeaderSize+44] = 0xff // path length past the frame
+	for name, b := range map[string][]byte{
+		"oversized frame": huge, "unknown version": badVersion, "response frame from client": wrongType,
+		"inconsistent lengths": badLens, "garbage": []byte("GET / HTTP/1.1\r\n\r\n"),
+	} {
+		conn, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a bound, not a wait
+		buf := make([]byte, 4096)
+		var rerr error
+		for rerr == nil {
+			_, rerr = conn.Read(buf)
+		}
+		conn.Close()
+		if errors.Is(rerr, os.ErrDeadlineExceeded) {
+			t.Fatalf("%s: connection left open", name)
+		}
 	}
 }
