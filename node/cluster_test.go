@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/ringcache/ringcache/client"
 	"github.com/ringcache/ringcache/node"
 	"github.com/ringcache/ringcache/transport"
@@ -499,5 +502,34 @@ func TestBadReadRequests(t *testing.T) {
 	res, err := peers.Read(context.Background(), addr, &transport.ReadRequest{Path: "lake/x/a.bin", Offset: 5, Length: 10}, make([]byte, 10))
 	if err != nil || res.N != 0 {
 		t.Fatalf("read at EOF: n=%d err=%v", res.N, err)
+	}
+}
+
+func TestBadControlRequests(t *testing.T) {
+	under := localStore(t)
+	c := startCluster(t, 1, under, node.Config{})
+	peers, err := transport.NewClient(transport.ClientConfig{RetryMax: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peers.Close()
+	cc, err := peers.Control(c.Nodes[0].GRPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, p := range []string{"", "lake/../x", "/lake/x", "lake//x", "lake"} {
+		if _, err := cc.Stat(ctx, &transport.StatRequest{Path: p}); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("stat %q: %v, want InvalidArgument", p, err)
+		}
+	}
+	if _, err := cc.Stat(ctx, &transport.StatRequest{Path: "lake/none/x.bin"}); status.Code(err) != codes.NotFound || !strings.Contains(err.Error(), "lake/none/x.bin") {
+		t.Errorf("stat of a missing file: %v, want NotFound naming the path", err)
+	}
+	if _, err := cc.Invalidate(ctx, &transport.InvalidateRequest{Path: "lake/a", Prefix: "lake/"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("invalidate with path and prefix: %v", err)
+	}
+	if _, err := cc.Assign(ctx, &transport.AssignRequest{Splits: []transport.Split{{Path: "lake/a/b"}}, MaxLoad: 0.5}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("assign with max load 0.5: %v", err)
 	}
 }

@@ -689,3 +689,25 @@ func TestImmediateRestartReadvertises(t *testing.T) {
 	waitRing(t, now, ids(now), "the restarted node in every ring")
 	t.Logf("immediate restart at a new port without push/pull: new address everywhere after %v", d)
 }
+
+func TestPruneGoneBounded(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	m := &Membership{cfg: Config{KeepGone: time.Minute, MaxGone: 2}, nodes: map[string]*entry{}}
+	add := func(id string, gone bool, ago time.Duration) {
+		m.nodes[id] = &entry{Member: Member{ID: id, State: StateDead}, gone: gone, goneAt: now.Add(-ago)}
+	}
+	add("alive", false, 0)
+	add("expired", true, 2*time.Minute)
+	add("old", true, 50*time.Second)
+	add("mid", true, 30*time.Second)
+	add("new", true, time.Second)
+	m.pruneLocked(now)
+	var got []string
+	for id := range m.nodes {
+		got = append(got, id)
+	}
+	slices.Sort(got)
+	if want := []string{"alive", "mid", "new"}; !slices.Equal(got, want) {
+		t.Fatalf("after prune: %v, want %v", got, want)
+	}
+}
