@@ -414,6 +414,9 @@ func (j *journal) run() {
 			}
 		}
 		if err == nil && needRoll && !closing {
+			j.mu.Lock()
+			j.segSizes[j.seq] = j.size
+			j.mu.Unlock()
 			if err = j.f.Close(); err == nil {
 				err = j.create(j.seq + 1)
 			}

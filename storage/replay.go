@@ -7,6 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -45,6 +49,9 @@ func (s *Store) replay() (uint64, map[uint64]int64, error) {
 			continue
 		}
 		segs = append(segs, seq)
+	}
+	if len(jf.snaps) > 0 && len(segs) > 0 && segs[0] != base {
+		return 0, nil, &CorruptionError{File: segName(dir, base), Err: fmt.Errorf("%w: missing journal segment after snapshot", ErrBadRecord)}
 	}
 	for i, seq := range segs {
 		if i > 0 && seq != segs[i-1]+1 {
@@ -256,24 +263,14 @@ func (s *Store) apply(r *record) error {
 func (s *Store) reconcile() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for d, dc := range s.cfg.Dirs {
-		subs, err := s.fs.ReadDir(dc.Path)
-		if err != nil {
-			return fmt.Errorf("storage: listing data dir: %w", err)
-		}
-		for _, sub := range subs {
-			if !sub.IsDir() || len(sub.Name()) != 2 {
-				continue
-			}
-			sd := filepath.Join(dc.Path, sub.Name())
-			ents, err := s.fs.ReadDir(sd)
-			if err != nil {
-				return fmt.Errorf("storage: listing data dir: %w", err)
-			}
-			for _, e := range ents {
-				if err := s.reconcileFile(d, sd, e); err != nil {
-					return err
-				}
+	listed, err := s.listPageDirs()
+	if err != nil {
+		return err
+	}
+	for _, l := range listed {
+		for _, e := range l.ents {
+			if err := s.reconcileFile(l.dir, l.path, e); err != nil {
+				return err
 			}
 		}
 	}
@@ -302,28 +299,89 @@ func (s *Store) reconcile() error {
 	return nil
 }
 
-func (s *Store) reconcileFile(d int, sd string, e fs.DirEntry) error {
-	name := e.Name()
-	full := filepath.Join(sd, name)
-	if filepath.Ext(name) == tmpExt {
+// pageDirEntry is a file found in a page subdirectory.
+type pageDirEntry struct {
+	name string
+	size int64 // -1 if it could not be stat'ed
+}
+
+type listedSubdir struct {
+	dir  int
+	path string
+	ents []pageDirEntry
+}
+
+// listPageDirs lists every page subdirectory and stats the page files in
+// them, with one worker per CPU: at a million pages the lstat calls are
+// most of Open's time.
+func (s *Store) listPageDirs() ([]listedSubdir, error) {
+	var out []listedSubdir
+	for d, dc := range s.cfg.Dirs {
+		subs, err := s.fs.ReadDir(dc.Path)
+		if err != nil {
+			return nil, fmt.Errorf("storage: listing data dir: %w", err)
+		}
+		for _, sub := range subs {
+			if sub.IsDir() && len(sub.Name()) == 2 {
+				out = append(out, listedSubdir{dir: d, path: filepath.Join(dc.Path, sub.Name())})
+			}
+		}
+	}
+	errs := make([]error, len(out))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(out) {
+					return
+				}
+				ents, err := s.fs.ReadDir(out[i].path)
+				if err != nil {
+					errs[i] = fmt.Errorf("storage: listing data dir: %w", err)
+					continue
+				}
+				for _, e := range ents {
+					if e.IsDir() {
+						continue
+					}
+					pe := pageDirEntry{name: e.Name(), size: -1}
+					if strings.HasSuffix(pe.name, pageExt) {
+						if info, err := e.Info(); err == nil {
+							pe.size = info.Size()
+						}
+					}
+					out[i].ents = append(out[i].ents, pe)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+func (s *Store) reconcileFile(d int, sd string, e pageDirEntry) error {
+	full := filepath.Join(sd, e.name)
+	if filepath.Ext(e.name) == tmpExt {
 		s.replayRemoved++
 		return s.removeStray(full)
 	}
-	k, gen, ok := parsePageName(name)
-	if !ok || e.IsDir() {
+	k, gen, ok := parsePageName(e.name)
+	if !ok {
 		return nil // not ours: leave it alone
 	}
 	fi, known := s.files[k.File]
 	if known {
 		fe := s.ftab[fi]
 		id := s.slotOf(fe, k.Index)
-		if fe.meta.Version == k.Version && id >= 0 && s.recs[id].gen == gen && s.recs[id].dir == noDir {
-			info, err := e.Info()
-			if err == nil && info.Size() == DataOffset+int64(s.pol.nodes[id].size) {
-				s.recs[id].dir = uint8(d)
-				s.account(id, fe, true)
-				return nil
-			}
+		if fe.meta.Version == k.Version && id >= 0 && s.recs[id].gen == gen && s.recs[id].dir == noDir &&
+			e.size == DataOffset+int64(s.pol.nodes[id].size) {
+			s.recs[id].dir = uint8(d)
+			s.account(id, fe, true)
+			return nil
 		}
 	}
 	s.replayRemoved++

@@ -86,6 +86,7 @@ type Store struct {
 	compaction uint64
 
 	j          *journal
+	lock       *os.File // flock on JournalDir/LOCK
 	bufs       bufPool
 	builders   sync.Pool
 	compacting atomic.Bool
@@ -113,6 +114,15 @@ func Open(cfg Config) (*Store, error) {
 	if err := s.fs.MkdirAll(cfg.JournalDir, 0o755); err != nil {
 		return nil, fmt.Errorf("storage: creating journal dir: %w", err)
 	}
+	if err := s.lockDir(); err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.lock.Close()
+		}
+	}()
 	for _, d := range cfg.Dirs {
 		if err := s.makeSubdirs(d.Path); err != nil {
 			return nil, err
@@ -139,7 +149,24 @@ func Open(cfg Config) (*Store, error) {
 		"pages", s.livePages(), "dropped", s.replayDropped, "removed_files", s.replayRemoved)
 	s.wg.Add(1)
 	go s.deleter()
+	ok = true
 	return s, nil
+}
+
+// lockDir takes an exclusive flock on JournalDir/LOCK so that two stores
+// (two processes, or two Opens in one) never share a journal. The kernel
+// drops the lock when the process dies, so kill -9 needs no cleanup.
+func (s *Store) lockDir() error {
+	f, err := os.OpenFile(filepath.Join(s.cfg.JournalDir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return fmt.Errorf("storage: opening lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return fmt.Errorf("%w: journal dir %s is in use by another store: %w", ErrBadConfig, s.cfg.JournalDir, err)
+	}
+	s.lock = f
+	return nil
 }
 
 // newStore builds an empty store (no I/O) for a validated, defaulted config.
@@ -203,7 +230,9 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.wg.Wait()
 	s.deletePending()
-	return s.j.close()
+	err := s.j.close()
+	s.lock.Close()
+	return err
 }
 
 // PageSize returns the page size.

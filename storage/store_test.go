@@ -595,3 +595,36 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("sentinel prefix")
 	}
 }
+
+func TestSecondOpenOfTheSameJournalIsRefused(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	s := mustOpen(t, cfg)
+	if _, err := Open(cfg); !errors.Is(err, ErrBadConfig) {
+		t.Fatalf("second Open = %v", err)
+	}
+	s.Close()
+	s = mustOpen(t, cfg) // the lock is released by Close
+	s.Close()
+}
+
+func TestMissingSegmentIsCorruption(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	s := mustOpen(t, cfg)
+	putFile(t, s, "lake/t/a", "e", testPage, 1)
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = mustOpen(t, cfg) // starts the next segment
+	putFile(t, s, "lake/t/b", "e", testPage, 1)
+	s.Close()
+	jf, _ := listJournal(OSFS{}, cfg.JournalDir)
+	if len(jf.snaps) != 1 || len(jf.segs) < 2 {
+		t.Fatalf("journal: %+v", jf)
+	}
+	os.Remove(segName(cfg.JournalDir, jf.segs[0]))
+	var ce *CorruptionError
+	if _, err := Open(cfg); !errors.As(err, &ce) || !errors.Is(err, ErrBadRecord) {
+		t.Fatalf("Open with a missing segment = %v", err)
+	}
+}
