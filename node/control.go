@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"google.golang.org/grpc"
@@ -433,6 +432,3 @@ func (n *Node) Assign(ctx context.Context, req *transport.AssignRequest) (*trans
 	}
 	return out, nil
 }
-
-// hasPrefix reports whether p is under prefix (prefix ends with "/").
-func hasPrefix(p, prefix string) bool { return strings.HasPrefix(p, prefix) }
