@@ -33,11 +33,21 @@ const (
 // BenchmarkRawTCP is the baseline: a server writes 1 MiB buffers from memory
 // to 4 connections; the clients read them into reused buffers.
 func BenchmarkRawTCP(b *testing.B) {
+	addr := startRawServer(b)
+	conns := dialRaw(b, addr)
+	b.SetBytes(benchPage)
+	b.ResetTimer()
+	rawRound(b, conns, b.N)
+}
+
+// startRawServer runs the baseline server: on each connection it reads a
+// page count and writes that many 1 MiB buffers from memory, repeatedly.
+func startRawServer(b *testing.B) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer l.Close()
+	b.Cleanup(func() { l.Close() })
 	src := pattern(1, benchPage)
 	go func() {
 		for {
@@ -48,40 +58,53 @@ func BenchmarkRawTCP(b *testing.B) {
 			go func() {
 				defer conn.Close()
 				var n [8]byte
-				if _, err := io.ReadFull(conn, n[:]); err != nil {
-					return
-				}
-				for range binary.BigEndian.Uint64(n[:]) {
-					if _, err := conn.Write(src); err != nil {
+				for {
+					if _, err := io.ReadFull(conn, n[:]); err != nil {
 						return
+					}
+					for range binary.BigEndian.Uint64(n[:]) {
+						if _, err := conn.Write(src); err != nil {
+							return
+						}
 					}
 				}
 			}()
 		}
 	}()
-	b.SetBytes(benchPage)
-	b.ResetTimer()
+	return l.Addr().String()
+}
+
+func dialRaw(b *testing.B, addr string) []net.Conn {
+	var conns []net.Conn
+	for range benchStreams {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		conns = append(conns, conn)
+	}
+	return conns
+}
+
+// rawRound reads pages 1 MiB buffers spread over the connections, each
+// client reading into one reused buffer.
+func rawRound(b *testing.B, conns []net.Conn, pages int) {
 	var wg sync.WaitGroup
-	for s := range benchStreams {
-		pages := b.N / benchStreams
-		if s < b.N%benchStreams {
-			pages++
+	for s, conn := range conns {
+		n := pages / len(conns)
+		if s < pages%len(conns) {
+			n++
 		}
 		wg.Go(func() {
-			conn, err := net.Dial("tcp", l.Addr().String())
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			defer conn.Close()
-			var n [8]byte
-			binary.BigEndian.PutUint64(n[:], uint64(pages))
-			if _, err := conn.Write(n[:]); err != nil {
+			var hdr [8]byte
+			binary.BigEndian.PutUint64(hdr[:], uint64(n))
+			if _, err := conn.Write(hdr[:]); err != nil {
 				b.Error(err)
 				return
 			}
 			buf := make([]byte, benchPage)
-			for range pages {
+			for range n {
 				if _, err := io.ReadFull(conn, buf); err != nil {
 					b.Error(err)
 					return
@@ -134,6 +157,12 @@ func BenchmarkStream(b *testing.B) {
 	c := newTestClient(b, ClientConfig{})
 	b.SetBytes(benchPage)
 	b.ResetTimer()
+	streamRound(b, c, ts.addr, 0, b.N)
+}
+
+// streamRound reads pages [first, first+pages) (modulo the object) on 4
+// goroutines, each into one reused buffer.
+func streamRound(b *testing.B, c *Client, addr string, first, pages int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range benchStreams {
@@ -141,11 +170,12 @@ func BenchmarkStream(b *testing.B) {
 			buf := make([]byte, benchPage)
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(b.N) {
+				if i >= int64(pages) {
 					return
 				}
-				req := &ReadRequest{Path: "lake/bench", Offset: i % benchPages * benchPage, Length: benchPage}
-				if res, err := c.Read(context.Background(), ts.addr, req, buf); err != nil || res.N != benchPage {
+				off := int64(first+int(i)) % benchPages * benchPage
+				req := &ReadRequest{Path: "lake/bench", Offset: off, Length: benchPage}
+				if res, err := c.Read(context.Background(), addr, req, buf); err != nil || res.N != benchPage {
 					b.Errorf("%s: n=%d err=%v", describe(req), res.N, err)
 					return
 				}
@@ -153,6 +183,34 @@ func BenchmarkStream(b *testing.B) {
 		})
 	}
 	wg.Wait()
+}
+
+// BenchmarkStreamVsRaw alternates rounds of 64 pages of the raw TCP baseline
+// and of the page stream, so that both see the same machine load (the CPU is
+// shared with other work), and reports both rates and their ratio. b.N pages
+// are moved by each side.
+func BenchmarkStreamVsRaw(b *testing.B) {
+	rawConns := dialRaw(b, startRawServer(b))
+	ts := startServer(b, ServerConfig{}, nil, newBenchPageHandler(b))
+	c := newTestClient(b, ClientConfig{})
+	const round = 64
+	var rawTime, streamTime time.Duration
+	b.SetBytes(2 * benchPage)
+	b.ResetTimer()
+	for done := 0; done < b.N; done += round {
+		n := min(round, b.N-done)
+		t0 := time.Now()
+		rawRound(b, rawConns, n)
+		t1 := time.Now()
+		streamRound(b, c, ts.addr, done, n)
+		rawTime += t1.Sub(t0)
+		streamTime += time.Since(t1)
+	}
+	b.StopTimer()
+	bytes := float64(b.N) * benchPage
+	b.ReportMetric(bytes/rawTime.Seconds()/1e9, "raw-GB/s")
+	b.ReportMetric(bytes/streamTime.Seconds()/1e9, "stream-GB/s")
+	b.ReportMetric(100*rawTime.Seconds()/streamTime.Seconds(), "stream/raw-%")
 }
 
 // BenchmarkRandom64K: 16 readers, 64 KiB reads at random offsets of cached
