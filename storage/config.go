@@ -148,6 +148,9 @@ func (c Config) Validate() error {
 	if len(c.ScopeQuotas) > 1000 {
 		return fmt.Errorf("%w: at most 1000 scope quotas", ErrBadConfig)
 	}
+	if len(c.Dirs)*(len(c.ScopeQuotas)+1) > 1<<16 {
+		return fmt.Errorf("%w: dirs x (quotas+1) must stay below 65536", ErrBadConfig)
+	}
 	for p, q := range c.ScopeQuotas {
 		if p == "" || q <= 0 {
 			return fmt.Errorf("%w: scope quota %q=%d", ErrBadConfig, p, q)

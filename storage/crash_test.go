@@ -35,12 +35,12 @@ const (
 	crashPage     = MinPageSize * 2
 )
 
-func crashConfig(dir string) Config {
+func crashConfig(dir string, sync SyncPolicy) Config {
 	return Config{
 		Dirs:         []DirConfig{{Path: filepath.Join(dir, "pages"), Capacity: 1 << 30}},
 		JournalDir:   filepath.Join(dir, "journal"),
 		PageSize:     crashPage,
-		Sync:         SyncAlways,
+		Sync:         sync,
 		CompactEvery: 32 << 10,
 		SegmentBytes: 8 << 10,
 		// Files of worker 2 live under a small quota so that evictions
@@ -70,7 +70,8 @@ func crashChild(arg string) {
 	dir, seedStr, _ := strings.Cut(arg, ":")
 	seed, _ := strconv.ParseUint(seedStr, 10, 64)
 	round, _ := strconv.ParseUint(os.Getenv(crashChildEnv+"_ROUND"), 10, 64)
-	s, err := Open(crashConfig(dir))
+	pol, _ := strconv.ParseInt(os.Getenv(crashChildEnv+"_SYNC"), 10, 64)
+	s, err := Open(crashConfig(dir, SyncPolicy(pol)))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(3)
@@ -173,6 +174,20 @@ func TestCrash(t *testing.T) {
 			rounds = 5
 		}
 	}
+	runCrashRounds(t, rounds, SyncAlways)
+}
+
+// TestCrashIntervalSync: with the default group-commit interval, what was
+// acknowledged is written to the OS, so it survives a process kill too.
+func TestCrashIntervalSync(t *testing.T) {
+	rounds := 10
+	if testing.Short() || raceEnabled {
+		rounds = 3
+	}
+	runCrashRounds(t, rounds, DefaultSyncInterval)
+}
+
+func runCrashRounds(t *testing.T, rounds int, pol SyncPolicy) {
 	seed := *crashSeed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -189,7 +204,8 @@ func TestCrash(t *testing.T) {
 	for round := 0; round < rounds; round++ {
 		kill := 1 + r.IntN(150)
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d", crashChildEnv, dir, seed), fmt.Sprintf("%s_ROUND=%d", crashChildEnv, round))
+		cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d", crashChildEnv, dir, seed),
+			fmt.Sprintf("%s_ROUND=%d", crashChildEnv, round), fmt.Sprintf("%s_SYNC=%d", crashChildEnv, pol))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		stdout, err := cmd.StdoutPipe()
@@ -216,15 +232,15 @@ func TestCrash(t *testing.T) {
 		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 			t.Fatalf("round %d: child did not die by SIGKILL: %v; stderr:\n%s", round, err, stderr.String())
 		}
-		checkCrashStore(t, dir, seed, round, model)
+		checkCrashStore(t, dir, pol, seed, round, model)
 	}
-	jf, _ := listJournal(OSFS{}, crashConfig(dir).JournalDir)
+	jf, _ := listJournal(OSFS{}, crashConfig(dir, pol).JournalDir)
 	t.Logf("journal after %d rounds: snapshot %v, segments %v", rounds, jf.snaps, jf.segs)
 }
 
-func checkCrashStore(t *testing.T, dir string, seed uint64, round int, model *crashModel) {
+func checkCrashStore(t *testing.T, dir string, pol SyncPolicy, seed uint64, round int, model *crashModel) {
 	t.Helper()
-	cfg := crashConfig(dir)
+	cfg := crashConfig(dir, pol)
 	if os.Getenv("CRASH_DUMP") != "" {
 		dumpJournal(t, cfg.JournalDir, FileIDOf(os.Getenv("CRASH_DUMP")))
 	}

@@ -149,6 +149,10 @@ func Open(cfg Config) (*Store, error) {
 		"pages", s.livePages(), "dropped", s.replayDropped, "removed_files", s.replayRemoved)
 	s.wg.Add(1)
 	go s.deleter()
+	// Many short runs (restarts) each add a segment: check at start-up too.
+	s.mu.Lock()
+	s.maybeCompactLocked()
+	s.mu.Unlock()
 	ok = true
 	return s, nil
 }
@@ -1030,10 +1034,6 @@ type PageHandle struct {
 	Length     int64
 	ChunkSize  int
 	ChunkCRCs  []uint32
-
-	store *Store
-	key   PageKey
-	gen   uint64
 }
 
 // Close closes the file.
@@ -1055,7 +1055,7 @@ func (s *Store) OpenPage(key PageKey) (*PageHandle, error) {
 		return nil, err
 	}
 	return &PageHandle{File: f, DataOffset: DataOffset, Length: int64(loc.length), ChunkSize: ChunkSize,
-		ChunkCRCs: h.crcs, store: s, key: key, gen: loc.gen}, nil
+		ChunkCRCs: h.crcs}, nil
 }
 
 // HasPage reports whether a page of the current version is cached.
