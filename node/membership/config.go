@@ -78,7 +78,8 @@ type Config struct {
 
 	// Meta is this node's metadata. Start sets RingVersionParams (from Ring)
 	// and, when zero, PageSize (from Ring.PageSize after defaults) and State
-	// (StateActive). Start with StateJoining to stay out of the ring until
+	// (StateActive). A zero Ring.PageSize takes Meta.PageSize; both set and
+	// different is an error. Start with StateJoining to stay out of the ring until
 	// SetState(StateActive), e.g. until the journal is replayed.
 	Meta Meta
 
@@ -154,6 +155,11 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Meta.State == "" {
 		c.Meta.State = StateActive
+	}
+	if c.Ring.PageSize == 0 {
+		// One page size, given in either place: it is part of the ring
+		// version, so the ring must be built with the advertised one.
+		c.Ring.PageSize = c.Meta.PageSize
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

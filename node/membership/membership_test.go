@@ -254,6 +254,8 @@ func TestConfigValidate(t *testing.T) {
 		{"state", meta(func(c *Config) { c.Meta.State = StateDead }), ErrConfig},
 		{"negative", meta(func(c *Config) { c.Debounce = -1 }), ErrConfig},
 		{"meta size", meta(func(c *Config) { c.Meta.Build = strings.Repeat("b", 600) }), ErrMetaTooLarge},
+		{"page size from meta", meta(func(c *Config) { c.Meta.PageSize = 4 << 20 }), nil},
+		{"page sizes differ", meta(func(c *Config) { c.Meta.PageSize = 4 << 20; c.Ring.PageSize = 2 << 20 }), ErrConfig},
 	} {
 		if err := tc.cfg.Validate(); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("%s: Validate() = %v, want %v", tc.name, err, tc.want)
