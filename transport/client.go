@@ -174,6 +174,23 @@ func defaultDeadline(d time.Duration) grpc.UnaryClientInterceptor {
 	}
 }
 
+// Forget closes the connections to addr (a member that left or died);
+// later calls dial again. Reads in flight to addr go on until they end.
+func (c *Client) Forget(addr string) {
+	c.mu.Lock()
+	cc := c.rpc[addr]
+	idle := c.idle[addr]
+	delete(c.rpc, addr)
+	delete(c.idle, addr)
+	c.mu.Unlock()
+	if cc != nil {
+		cc.Close()
+	}
+	for _, cn := range idle {
+		cn.conn.Close()
+	}
+}
+
 // Close closes every connection. Reads in flight fail.
 func (c *Client) Close() error {
 	c.mu.Lock()

@@ -420,6 +420,13 @@ func TestStaleIdleConnRetried(t *testing.T) {
 	if _, err := c.Read(context.Background(), ts1.addr, req, dst); err != nil {
 		t.Fatalf("read after the idle connection broke: %v", err)
 	}
+	c.Forget(ts1.addr)
+	if n := len(c.idle[ts1.addr]); n != 0 {
+		t.Fatalf("%d idle connections after Forget", n)
+	}
+	if _, err := c.Read(context.Background(), ts1.addr, req, dst); err != nil {
+		t.Fatalf("read after Forget: %v", err)
+	}
 }
 
 // TestProtocolViolations: frames that break the format close the connection
