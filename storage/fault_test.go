@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/ringcache/ringcache/storage/fb"
 )
 
 // faultFS is an errorfs-style FS: it passes every operation to the real
@@ -246,5 +248,69 @@ func TestSnapshotFaultKeepsJournal(t *testing.T) {
 	defer s.Close()
 	if st := s.Stats(); st.Pages != 3 || st.Files != 2 {
 		t.Fatalf("after reopen %+v", st)
+	}
+}
+
+// TestGroupCommitSharesFsync holds the journal's first fsync, queues many
+// appends behind it and checks that they all become durable with one more
+// fsync.
+func TestGroupCommitSharesFsync(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	syncs := 0
+	hold := make(chan struct{})
+	armed := false
+	ffs := &faultFS{}
+	j, err := openJournal(ffs, dir, 1, SyncAlways, DefaultSegmentBytes, map[uint64]int64{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.close()
+	ffs.set(func(op, name string) error {
+		if op != "sync" {
+			return nil
+		}
+		mu.Lock()
+		syncs++
+		first := !armed
+		armed = true
+		mu.Unlock()
+		if first {
+			<-hold
+		}
+		return nil
+	})
+	frame := appendFrame(nil, newBuilder(), &record{kind: fb.KindForget})
+	const writers = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, writers+1)
+	write := func() {
+		defer wg.Done()
+		seq, err := j.append(frame)
+		if err == nil {
+			err = j.wait(seq)
+		}
+		errs <- err
+	}
+	wg.Add(1)
+	go write()
+	waitFor(t, "the first fsync to start", func() bool { mu.Lock(); defer mu.Unlock(); return armed })
+	for i := 0; i < writers; i++ {
+		wg.Add(1)
+		go write()
+	}
+	waitFor(t, "all appends queued", func() bool { j.mu.Lock(); defer j.mu.Unlock(); return j.appended == writers+1 })
+	close(hold)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if syncs != 2 {
+		t.Fatalf("%d fsyncs for %d appends, want 2 (group commit)", syncs, writers+1)
 	}
 }
