@@ -246,9 +246,13 @@ func TestClusterReadsExactBytes(t *testing.T) {
 					t.Fatalf("read %s via %s [%d,+%d): wrong bytes", p, addr, off, length)
 				}
 			}
-			// Whole files: warms everything.
+			// Whole files: warms everything. A read returns before its
+			// pages are on disk; Load returns once they are.
 			for p, want := range files {
 				checkRange(t, cl, p, want, 0, int64(len(want)))
+			}
+			if err := cl.Load(context.Background(), "lake/t/", false, nil); err != nil {
+				t.Fatal(err)
 			}
 			before := clusterMetric(t, c, "ringcache_read_bytes_total", `source="understore"`)
 			var st client.ReadStats
