@@ -21,7 +21,7 @@ type ReadHandler interface {
 	// before any segment. A returned error becomes the response's status
 	// (see StatusOf): in the header if none was sent yet, else in the
 	// trailer. ctx ends with the request's deadline or when the client goes
-	// away.
+	// away. w (and req) are valid only until ServeRead returns.
 	ServeRead(ctx context.Context, req *ReadRequest, w ResponseWriter) error
 }
 
@@ -59,6 +59,8 @@ type streamConn struct {
 	bw     *bufio.Writer
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	w responseWriter // reused by serveOne
 
 	mu       sync.Mutex
 	draining bool // set by Shutdown: stop reading requests, finish queued ones
@@ -196,7 +198,9 @@ func (c *streamConn) serveOne(q queuedRequest) (err error) {
 	// a little slack lets the handler report its own deadline in a trailer.
 	_ = c.raw.SetWriteDeadline(time.Now().Add(timeout + time.Second))
 
-	w := &responseWriter{c: c, id: q.id, req: &q.req}
+	// One writer per connection, reset per request, keeps its buffers.
+	w := &c.w
+	*w = responseWriter{c: c, id: q.id, req: &q.req, buf: w.buf[:0], crcs: w.crcs[:0]}
 	herr := c.s.validateRead(&q.req)
 	if herr == nil {
 		herr = c.callHandler(ctx, &q.req, w)
