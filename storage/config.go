@@ -58,9 +58,10 @@ type Config struct {
 	// Sync is SyncAlways or a group-commit interval. Default
 	// DefaultSyncInterval (10ms).
 	Sync SyncPolicy
-	// ScopeQuotas maps a path prefix to the most page bytes the files
-	// under it may use (over all dirs). A file belongs to the longest
-	// matching prefix; eviction for a quota happens inside that scope.
+	// ScopeQuotas maps a prefix to the most page bytes the files under it
+	// may use (over all dirs). A file belongs to the longest prefix of its
+	// path or of its scope (FileMeta.Scope, the reader's cache context);
+	// eviction for a quota happens inside that scope.
 	ScopeQuotas map[string]int64
 	// LazyDeleteInterval is how often the background deleter removes the
 	// page files of superseded versions and invalidated files. Default 1s.

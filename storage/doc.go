@@ -80,7 +80,7 @@
 // Eviction is S3-FIFO (policy.go), one instance per (data dir, quota
 // group). Used bytes (page data) never exceed a dir's capacity: PutPage
 // reserves the bytes, evicting first. A file belongs to the longest
-// Config.ScopeQuotas prefix of its path; a put that would exceed that quota
+// Config.ScopeQuotas prefix of its path or scope; a put that would exceed that quota
 // evicts inside the scope first. Pinned files are not in the eviction
 // queues; if nothing is evictable, PutPage fails with ErrNoSpace.
 //

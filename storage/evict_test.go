@@ -166,3 +166,37 @@ func TestS3FIFOKeepsHotPagesThroughAScan(t *testing.T) {
 		}
 	}
 }
+
+// A reader's cache context (the scope) places a file in a quota even when
+// its path is elsewhere: Presto hands the table's scope, not a path prefix.
+func TestScopeQuotaMatchesTheFilesScope(t *testing.T) {
+	cfg := smallPageConfig(t, 20)
+	cfg.ScopeQuotas = map[string]int64{"db1/t1": 3 * MinPageSize}
+	s := mustOpen(t, cfg)
+	defer s.Close()
+	for f := 0; f < 3; f++ {
+		p := fmt.Sprintf("lake/files/%d", f)
+		m, err := s.Upsert(p, fp("e", 2*MinPageSize), "", "db1/t1/p=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := uint32(0); i < 2; i++ {
+			if err := s.PutPage(PageKey{m.ID, m.Version, i}, pageBytes(1, p, m.Version, i, MinPageSize)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, sc := range s.Stats().Scopes {
+		if sc.Prefix == "db1/t1" && (sc.UsedBytes > sc.QuotaBytes || sc.UsedBytes != 3*MinPageSize) {
+			t.Fatalf("scope db1/t1: %+v", sc)
+		}
+	}
+	if s.Stats().UsedBytes != 3*MinPageSize {
+		t.Fatalf("used %d, want the quota's %d", s.Stats().UsedBytes, 3*MinPageSize)
+	}
+	// A file with another scope is not charged to the quota.
+	putFile(t, s, "lake/files/free", "e", 5*MinPageSize, 1)
+	if s.Stats().UsedBytes != 8*MinPageSize {
+		t.Fatalf("used %d after an unscoped file", s.Stats().UsedBytes)
+	}
+}

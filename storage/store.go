@@ -246,10 +246,16 @@ func (s *Store) now() time.Time { return s.cfg.Now() }
 
 // ---- index helpers (callers hold mu) ----
 
-func (s *Store) groupOf(p string) uint16 {
+// groupOf returns the quota group of a file: the longest ScopeQuotas prefix
+// of its path or of its scope (the reader's cache context, seed 001; by
+// default the file's directory). The group is fixed when the file enters the
+// index; a later scope change applies from the next restart.
+func (s *Store) groupOf(p, scope string) uint16 {
 	best, bestLen := 0, -1
+	scoped := scope + "/"
 	for g := 1; g < len(s.groups); g++ {
-		if strings.HasPrefix(p, s.groups[g]) && len(s.groups[g]) > bestLen {
+		q := s.groups[g]
+		if (strings.HasPrefix(p, q) || (scope != "" && (strings.HasPrefix(scoped, q) || strings.HasPrefix(scope, q)))) && len(q) > bestLen {
 			best, bestLen = g, len(s.groups[g])
 		}
 	}
@@ -284,7 +290,7 @@ func (s *Store) nameOf(id int32) string {
 }
 
 func (s *Store) newFile(meta FileMeta) (int32, *fileEntry) {
-	fe := &fileEntry{meta: meta, group: s.groupOf(meta.Path)}
+	fe := &fileEntry{meta: meta, group: s.groupOf(meta.Path, meta.Scope)}
 	var fi int32
 	if n := len(s.ffree); n > 0 {
 		fi = s.ffree[n-1]
