@@ -47,6 +47,9 @@ func commands() map[string]command {
 		"invalidate": {"drop the cached version of a file or prefix/", runInvalidate},
 		"members":    {"list the cluster's members", runMembers},
 		"affinity":   {"show the preferred nodes of paths", runAffinity},
+		"bench":      {"load-test a cluster (or --dev) against a no-cache baseline", runBench},
+
+		"healthcheck": {"exit 0 when a URL (default: this host's /readyz) answers 200", runHealthcheck},
 	}
 }
 

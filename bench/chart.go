@@ -1,0 +1,221 @@
+package bench
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Segment is one run's values in a terminal chart; segments are drawn one
+// after the other along the time axis.
+type Segment struct {
+	Label  string
+	Values []float64
+}
+
+// blocks are the eighth-height bars a chart column is drawn with.
+var blocks = []rune{' ', '▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'}
+
+// ChartOptions shape a terminal chart.
+type ChartOptions struct {
+	Width, Height int // columns (default 72) and rows (default 6)
+	// Log makes bars grow with the logarithm of the value (latencies that
+	// span decades); values <= 0 draw nothing.
+	Log bool
+	// Max, when > 0, is the top of the scale (1 for ratios); otherwise the
+	// largest value.
+	Max float64
+	// Format turns a value into an axis label; default %g.
+	Format func(float64) string
+}
+
+// Chart draws a bar chart of the segments in at most Width columns and
+// Height rows (one row is eight levels of ▁..█), a separator column between
+// segments, the scale on the left and the segment labels underneath. Pure:
+// returns the text.
+func Chart(title string, segs []Segment, o ChartOptions) string {
+	if o.Width == 0 {
+		o.Width = 72
+	}
+	if o.Height == 0 {
+		o.Height = 6
+	}
+	if o.Format == nil {
+		o.Format = func(v float64) string { return fmt.Sprintf("%g", v) }
+	}
+	width, height, logScale, format := max(o.Width, 10), max(o.Height, 1), o.Log, o.Format
+	total := 0
+	for _, s := range segs {
+		total += len(s.Values)
+	}
+	if total == 0 {
+		return title + ": no data\n"
+	}
+	avail := width - (len(segs) - 1)
+	per := max(1, int(math.Ceil(float64(total)/float64(max(avail, 1))))) // samples per column
+	// Short series are stretched: each sample gets rep columns.
+	rep := min(max(1, avail/total), 8)
+	type col struct {
+		v   float64
+		sep bool
+	}
+	var cols []col
+	for i, s := range segs {
+		if i > 0 {
+			cols = append(cols, col{sep: true})
+		}
+		for j := 0; j < len(s.Values); j += per {
+			v := avg(s.Values[j:min(j+per, len(s.Values))])
+			for range rep {
+				cols = append(cols, col{v: v})
+			}
+		}
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, c := range cols {
+		if !c.sep {
+			hi = max(hi, c.v)
+			if c.v > 0 {
+				lo = min(lo, c.v)
+			}
+		}
+	}
+	if o.Max > 0 {
+		hi = o.Max
+	}
+	scale := func(v float64) float64 { // 0..1
+		if hi <= 0 || v <= 0 {
+			return 0
+		}
+		if !logScale {
+			return min(v/hi, 1)
+		}
+		base := lo / 2 // the smallest value still draws a bar
+		return min(math.Log(v/base)/math.Log(hi/base), 1)
+	}
+	levels := height * 8
+	labelTop, labelBot := format(hi), format(0)
+	if logScale {
+		labelBot = format(lo / 2)
+	}
+	lw := max(len([]rune(labelTop)), len([]rune(labelBot)))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", title)
+	for r := range height {
+		label := ""
+		switch r {
+		case 0:
+			label = labelTop
+		case height - 1:
+			label = labelBot
+		}
+		fmt.Fprintf(&b, "%*s ┤", lw, label)
+		base := (height - 1 - r) * 8
+		for _, c := range cols {
+			if c.sep {
+				b.WriteRune('┊')
+				continue
+			}
+			e := int(math.Round(scale(c.v) * float64(levels)))
+			switch {
+			case e >= base+8:
+				b.WriteRune(blocks[8])
+			case e > base:
+				b.WriteRune(blocks[e-base])
+			default:
+				b.WriteRune(' ')
+			}
+		}
+		b.WriteByte('\n')
+	}
+	// Labels under each segment.
+	fmt.Fprintf(&b, "%*s  ", lw, "")
+	for i, s := range segs {
+		n := rep * ((len(s.Values) + per - 1) / per)
+		if i > 0 {
+			n++
+		}
+		l := s.Label
+		if i > 0 {
+			l = " " + l
+		}
+		if r := []rune(l); len(r) > n {
+			l = string(r[:max(n, 0)])
+		}
+		b.WriteString(l + strings.Repeat(" ", n-len([]rune(l))))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// avg is the mean of the finite values (0 when none).
+func avg(vs []float64) float64 {
+	sum, n := 0.0, 0
+	for _, v := range vs {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+// FormatMicros formats a latency given in microseconds.
+func FormatMicros(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fs", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fms", v/1e3)
+	default:
+		return fmt.Sprintf("%.0fµs", v)
+	}
+}
+
+// FormatCount formats a rate like 12.3k.
+func FormatCount(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.1fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.0fk", v/1e3)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+// FormatPercent formats a ratio in [0, 1].
+func FormatPercent(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
+
+// TerminalCharts draws p99 read latency, throughput and hit ratio over time
+// for the runs, side by side along the time axis.
+func TerminalCharts(runs []Run, width int) string {
+	var lat, thr, hit []Segment
+	for _, r := range runs {
+		var l, t, h []float64
+		for _, s := range r.Series {
+			l = append(l, s.Read.P99Us)
+			t = append(t, s.OpsPerSec)
+			h = append(h, s.HitRatio)
+		}
+		lat = append(lat, Segment{r.Summary.Name, l})
+		thr = append(thr, Segment{r.Summary.Name, t})
+		if r.Summary.HasHitRatio {
+			hit = append(hit, Segment{r.Summary.Name, h})
+		}
+	}
+	var b strings.Builder
+	b.WriteString(Chart("p99 read latency per second (log scale)", lat, ChartOptions{Width: width, Log: true, Format: FormatMicros}))
+	b.WriteString("\n")
+	b.WriteString(Chart("operations per second", thr, ChartOptions{Width: width, Format: FormatCount}))
+	if len(hit) > 0 {
+		b.WriteString("\n")
+		b.WriteString(Chart("page hit ratio per second", hit, ChartOptions{Width: width, Height: 4, Max: 1, Format: FormatPercent}))
+	}
+	return b.String()
+}
