@@ -48,6 +48,8 @@ func commands() map[string]command {
 		"members":    {"list the cluster's members", runMembers},
 		"affinity":   {"show the preferred nodes of paths", runAffinity},
 		"bench":      {"load-test a cluster (or --dev) against a no-cache baseline", runBench},
+
+		"healthcheck": {"exit 0 when a URL (default: this host's /readyz) answers 200", runHealthcheck},
 	}
 }
 
