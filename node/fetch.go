@@ -63,19 +63,41 @@ type fetcher struct {
 	store func(key storage.PageKey, data []byte)
 	// fetched is told the source, bytes and outcome of every range read.
 	fetched func(source string, bytes int64, err error)
+	// stored reads a page that is already in the store (verified), for a
+	// page that was written between the caller's look-up and its fetch.
+	stored func(key storage.PageKey, size int64) ([]byte, bool)
 
 	mu      sync.Mutex
 	flights map[storage.PageKey]*flight
+	wg      sync.WaitGroup // running fetches, waited for at shutdown
 }
 
-func newFetcher(pageSize int64, maxRun int, timeout time.Duration, store func(storage.PageKey, []byte), fetched func(string, int64, error)) *fetcher {
+func newFetcher(pageSize int64, maxRun int, timeout time.Duration, store func(storage.PageKey, []byte),
+	fetched func(string, int64, error), stored func(storage.PageKey, int64) ([]byte, bool)) *fetcher {
 	return &fetcher{
 		pageSize: pageSize,
 		maxRun:   maxRun,
 		timeout:  timeout,
 		store:    store,
 		fetched:  fetched,
+		stored:   stored,
 		flights:  make(map[storage.PageKey]*flight),
+	}
+}
+
+// wait blocks until every running fetch has finished and written its pages
+// (or ctx ends), so a graceful shutdown loses nothing already fetched.
+func (f *fetcher) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		f.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -100,6 +122,27 @@ func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, rea
 	}
 	f.mu.Unlock()
 
+	// A page may have been written between the caller's look-up and the
+	// registration above (its flight finished meanwhile): serve it from the
+	// store rather than fetching it again.
+	kept := run[:0]
+	for _, idx := range run {
+		k := key
+		k.Index = idx
+		if data, ok := f.stored(k, pageLen(size, f.pageSize, idx)); ok {
+			fl := out[idx-first]
+			fl.data, fl.source = data, sourceLocal
+			close(fl.ready)
+			f.mu.Lock()
+			delete(f.flights, k)
+			f.mu.Unlock()
+			close(fl.stored)
+			continue
+		}
+		kept = append(kept, idx)
+	}
+	run = kept
+
 	// Split what is ours into runs of consecutive pages, at most maxRun long.
 	for len(run) > 0 {
 		n := 1
@@ -112,12 +155,14 @@ func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, rea
 		for i, idx := range idxs {
 			fls[i] = out[idx-first]
 		}
+		f.wg.Add(1)
 		go f.fetchRun(key, size, idxs[0], fls, read)
 	}
 	return out
 }
 
 func (f *fetcher) fetchRun(key storage.PageKey, size int64, firstIdx uint32, fls []*flight, read readRangeFunc) {
+	defer f.wg.Done()
 	start := int64(firstIdx) * f.pageSize
 	lastIdx := firstIdx + uint32(len(fls)) - 1
 	end := int64(lastIdx)*f.pageSize + pageLen(size, f.pageSize, lastIdx)

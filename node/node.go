@@ -103,7 +103,7 @@ func Start(ctx context.Context, cfg Config) (n *Node, err error) {
 	}
 	n.metrics = newMetrics(n)
 	n.metrics.replaySeconds.Set(n.store.Stats().ReplaySeconds)
-	n.fetch = newFetcher(cfg.PageSize, cfg.CoalescePages, cfg.UnderStoreTimeout, n.storePage, n.fetched)
+	n.fetch = newFetcher(cfg.PageSize, cfg.CoalescePages, cfg.UnderStoreTimeout, n.storePage, n.fetched, n.storedPage)
 
 	// Listeners.
 	if n.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -282,6 +282,13 @@ func (n *Node) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	// Pages fetched for reads that already returned are still being
+	// written: let them land before the store closes.
+	if n.fetch != nil {
+		if err := n.fetch.wait(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("node: waiting for page writes: %w", err))
+		}
+	}
 	if n.httpSrv != nil {
 		if err := n.httpSrv.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
@@ -326,6 +333,18 @@ func (n *Node) stopOnce() {
 	default:
 		close(n.stop)
 	}
+}
+
+// storedPage reads a whole cached page with every chunk verified.
+func (n *Node) storedPage(key storage.PageKey, size int64) ([]byte, bool) {
+	if !n.store.HasPage(key) {
+		return nil, false
+	}
+	buf := make([]byte, size)
+	if _, err := n.store.ReadPage(key, 0, buf); err != nil {
+		return nil, false
+	}
+	return buf, true
 }
 
 // storePage writes a page fetched from the under-store into the store.

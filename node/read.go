@@ -193,15 +193,23 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 				var data []byte
 				data, err = it.fl.wait(ctx)
 				if err == nil {
-					st.PagesMissed++
-					n.metrics.misses.Inc()
+					switch it.fl.source {
+					case sourceLocal:
+						st.PagesHit++
+						st.BytesLocal += hi - lo
+						n.metrics.hits.Inc()
+						n.metrics.readBytes.WithLabelValues(sourceLocal).Add(float64(hi - lo))
+					case sourcePeer:
+						st.PagesMissed++
+						st.BytesPeer += hi - lo
+						n.metrics.misses.Inc()
+					default:
+						st.PagesMissed++
+						st.BytesUnderstore += hi - lo
+						n.metrics.misses.Inc()
+					}
 					if err = n.sendHeader(w, st, hdr); err == nil {
 						err = w.WriteSegment(pStart+lo, data[lo:hi])
-					}
-					if it.fl.source == sourcePeer {
-						st.BytesPeer += hi - lo
-					} else {
-						st.BytesUnderstore += hi - lo
 					}
 				} else {
 					err = fmt.Errorf("read %s: under-store: %w", req.Path, err)

