@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringcache/ringcache/bench"
 	"github.com/ringcache/ringcache/internal/app"
+	"github.com/ringcache/ringcache/understore/s3test"
 )
 
 // runCLI runs `ringcache ARGS...` in-process and returns the exit code,
@@ -134,5 +135,46 @@ func TestDevColdWarmScan(t *testing.T) {
 	}
 	if len(rep.Ratios) != 1 || rep.Ratios[0].Run != "warm" || rep.Ratios[0].Versus != "cold" {
 		t.Errorf("ratios %+v", rep.Ratios)
+	}
+}
+
+// TestDevS3Understore runs the bench with an S3 under-store (gofakes3 on
+// loopback), writes included, and against the cluster with --seeds.
+func TestDevS3Understore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	ep, _ := s3test.StartGofakes3(t)
+	s3test.CreateBucket(t, ep, s3test.AccessKey, s3test.SecretKey, "lake")
+	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
+	jsonPath := filepath.Join(t.TempDir(), "s3.json")
+	code, out, errOut := runCLI(t, "bench", "--dev", "--nodes", "2", "--understore", "s3://lake", "--s3-endpoint", ep, "--s3-path-style",
+		"--files", "4", "--file-size", "200KiB", "--read-size", "64KiB", "--page-size", "64KiB", "--access", "pool", "--pool", "2",
+		"--ops", "300", "--read-ratio", "0.9", "--threads", "3", "--sync-interval", "100ms", "--charts=false", "--json", jsonPath)
+	t.Log(out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	s := readJSON(t, jsonPath).Runs[0].Summary
+	if s.Ops != 300 || s.Writes == 0 || s.WrongBytes != 0 || s.Errors != 0 || s.PagesHit == 0 {
+		t.Errorf("%+v", s)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "--seeds", "127.0.0.1:1"},                            // no --understore to write the files to
+		{"bench", "--understore-latency", "20ms", "--understore", "x"}, // --dev only
+		{"bench", "--dev", "--read-ratio", "0"},
+		{"bench", "--dev", "--read-ratio", "150"},
+		{"bench", "--dev", "--access", "random"},
+		{"bench", "--dev", "--baseline", "--compare"},
+		{"bench", "--dev", "--ops", "5", "--duration", "1s"},
+		{"bench", "--dev", "--file-size", "1KiB", "--read-size", "2KiB"},
+	} {
+		if code, _, errOut := runCLI(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errOut)
+		}
 	}
 }
