@@ -12,6 +12,8 @@ import (
 
 	"github.com/ringcache/ringcache/bench"
 	"github.com/ringcache/ringcache/internal/app"
+	"github.com/ringcache/ringcache/node"
+	"github.com/ringcache/ringcache/understore"
 	"github.com/ringcache/ringcache/understore/s3test"
 )
 
@@ -151,7 +153,8 @@ func TestDevS3Understore(t *testing.T) {
 	jsonPath := filepath.Join(t.TempDir(), "s3.json")
 	code, out, errOut := runCLI(t, "bench", "--dev", "--nodes", "2", "--understore", "s3://lake", "--s3-endpoint", ep, "--s3-path-style",
 		"--files", "4", "--file-size", "200KiB", "--read-size", "64KiB", "--page-size", "64KiB", "--access", "pool", "--pool", "2",
-		"--ops", "300", "--read-ratio", "0.9", "--threads", "3", "--sync-interval", "100ms", "--charts=false", "--json", jsonPath)
+		"--ops", "300", "--read-ratio", "0.9", "--threads", "3", "--sync-interval", "100ms", "--write-invalidate",
+		"--charts=false", "--json", jsonPath)
 	t.Log(out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -175,6 +178,48 @@ func TestUsageErrors(t *testing.T) {
 	} {
 		if code, _, errOut := runCLI(t, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errOut)
+		}
+	}
+}
+
+// TestSeedsRunningCluster runs the bench against a cluster it did not start
+// (--seeds), writing its files into the cluster's under-store directory.
+func TestSeedsRunningCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	lake := t.TempDir()
+	if err := os.Mkdir(filepath.Join(lake, "lake"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	store, err := understore.Open(context.Background(), understore.Config{URL: "file://" + lake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := node.StartLocalCluster(ctx, node.LocalClusterConfig{Nodes: 2, BaseDir: t.TempDir(), UnderStore: store,
+		Template: node.Config{PageSize: 64 << 10, Capacity: 64 << 20, SyncInterval: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	args := []string{"bench", "--seeds", strings.Join(c.GRPCAddrs(), ","), "--understore", "file://" + lake,
+		"--files", "3", "--file-size", "128KiB", "--read-size", "32KiB", "--access", "uniform", "--ops", "100", "--threads", "2", "--charts=false"}
+	// Twice with different seeds: the second run rewrites the files with
+	// other bytes, which the cluster (trusting metadata for an hour) would
+	// serve as wrong bytes had the bench not invalidated them first.
+	for _, seed := range []string{"1", "2"} {
+		jsonPath := filepath.Join(t.TempDir(), "seeds.json")
+		code, out, errOut := runCLI(t, append(args, "--seed", seed, "--json", jsonPath)...)
+		t.Log(out)
+		if code != 0 {
+			t.Fatalf("seed %s: exit %d: %s", seed, code, errOut)
+		}
+		s := readJSON(t, jsonPath).Runs[0].Summary
+		if s.Ops != 100 || s.WrongBytes != 0 || s.Errors != 0 || !strings.Contains(out, "invalidated lake/bench/") {
+			t.Errorf("seed %s: %+v", seed, s)
 		}
 	}
 }

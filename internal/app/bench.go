@@ -258,7 +258,7 @@ func benchMain(ctx context.Context, env Env, fs *cli.FlagSet, f *benchFlags, cfg
 	if *f.latency > 0 {
 		fmt.Fprintf(out, " + %s per request", *f.latency)
 	}
-	fmt.Fprintf(out, "\nworkload: %d threads, %s, read ratio %g, %d files x %s, reads of %s, access %s",
+	fmt.Fprintf(out, "\nworkload: threads %d, %s, read ratio %g, %d files x %s, reads of %s, access %s",
 		cfg.Threads, runLength(cfg), cfg.ReadRatio, cfg.Files, cli.FormatSize(cfg.FileSize), cli.FormatSize(cfg.ReadSize), cfg.Access)
 	switch cfg.Access {
 	case bench.AccessZipf:
