@@ -107,6 +107,11 @@ func runBench(env Env, args []string) error {
 	}
 	ctx, stop := runContext(env)
 	defer stop()
+	if fs.IsSet("timeout") {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *f.client.timeout)
+		defer cancel()
+	}
 	return benchMain(ctx, env, fs, f, cfg)
 }
 
