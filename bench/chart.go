@@ -212,10 +212,23 @@ func TerminalCharts(runs []Run, width int) string {
 	var b strings.Builder
 	b.WriteString(Chart("p99 read latency per second (log scale)", lat, ChartOptions{Width: width, Log: true, Format: FormatMicros}))
 	b.WriteString("\n")
-	b.WriteString(Chart("operations per second", thr, ChartOptions{Width: width, Format: FormatCount}))
+	thrLog := spansDecades(segLines(thr))
+	title := "operations per second"
+	if thrLog {
+		title += " (log scale)"
+	}
+	b.WriteString(Chart(title, thr, ChartOptions{Width: width, Log: thrLog, Format: FormatCount}))
 	if len(hit) > 0 {
 		b.WriteString("\n")
 		b.WriteString(Chart("page hit ratio per second", hit, ChartOptions{Width: width, Height: 4, Max: 1, Format: FormatPercent}))
 	}
 	return b.String()
+}
+
+func segLines(segs []Segment) []Line {
+	out := make([]Line, len(segs))
+	for i, s := range segs {
+		out[i] = Line{Name: s.Label, Y: s.Values}
+	}
+	return out
 }

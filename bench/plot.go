@@ -168,6 +168,20 @@ func Plot(lines []Line, o PlotOptions) *image.RGBA {
 	return img
 }
 
+// spansDecades reports lines whose positive values differ more than 50x
+// (cold vs warm): they need a log axis to show both.
+func spansDecades(lines []Line) bool {
+	lo, hi := math.Inf(1), 0.0
+	for _, l := range lines {
+		for _, y := range l.Y {
+			if y > 0 {
+				lo, hi = min(lo, y), max(hi, y)
+			}
+		}
+	}
+	return hi > 50*lo
+}
+
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten.
 func niceCeil(v float64) float64 {
 	if v <= 0 {
@@ -281,7 +295,7 @@ func WritePlots(dir string, runs []Run) ([]string, error) {
 		o     PlotOptions
 	}{
 		{"latency.png", lat, PlotOptions{Title: "read latency per second (p50, p99)", XLabel: "seconds since the run started", YLabel: "latency", LogY: true, Format: ms}},
-		{"throughput.png", thr, PlotOptions{Title: "operations per second", XLabel: "seconds since the run started", YLabel: "ops/s", Format: FormatCount}},
+		{"throughput.png", thr, PlotOptions{Title: "operations per second", XLabel: "seconds since the run started", YLabel: "ops/s", Format: FormatCount, LogY: spansDecades(thr)}},
 		{"hitratio.png", hit, PlotOptions{Title: "page hit ratio per second", XLabel: "seconds since the run started", YLabel: "hit %", YMin: 0, YMax: 100, Format: func(v float64) string { return fmt.Sprintf("%g%%", v) }}},
 	}
 	var out []string
