@@ -419,6 +419,10 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", id, err))
 		c.askRefresh()
+		// The next owners serve the read themselves: forwarding it back to
+		// the owner that just failed (still in their ring until failure
+		// detection) would spend the next attempt's timeout on it again.
+		req.Flags |= transport.FlagNoForward
 	}
 	if c.cfg.Fallback != nil {
 		n, err := c.readDirect(ctx, path, p, off, o.etag)
