@@ -18,6 +18,7 @@ package membership
 
 import (
 	"cmp"
+	"strings"
 
 	"fmt"
 	"log"
@@ -53,9 +54,16 @@ type Stats struct {
 // entry is the local record of one member.
 type entry struct {
 	Member
-	gone   bool      // memberlist declared it dead or left
-	goneAt time.Time // when gone became true; bounds how long it stays listed
+	gone    bool      // memberlist declared it dead or left
+	goneAt  time.Time // when gone became true; bounds how long it stays listed
+	leaving bool      // it told us directly that it is leaving (Leave)
 }
+
+// leaveMsg prefixes the user message a leaving node sends to every member
+// over TCP before memberlist's own leave: the leave notice does not say
+// whether a node left or died, and the gossiped StateLeaving may arrive after
+// it, so this makes "left" reliable. The node's name follows.
+const leaveMsg = "ringcache/leave:\x00"
 
 // Membership is one running member. Its methods are safe for concurrent use.
 type Membership struct {
@@ -366,11 +374,42 @@ func (m *Membership) Leave(timeout time.Duration) error {
 	m.advMu.Lock()
 	m.leaving.Store(true)
 	m.advMu.Unlock()
+	m.tellLeaving(timeout)
 	if err := m.ml.Leave(timeout); err != nil {
 		return fmt.Errorf("membership: leave: %w", err)
 	}
 	m.log.Info("left cluster")
 	return nil
+}
+
+// tellLeaving sends leaveMsg to every other live member over TCP, in
+// parallel, bounded by timeout; failures only cost the "left" label.
+func (m *Membership) tellLeaving(timeout time.Duration) {
+	msg := []byte(leaveMsg + m.name)
+	var wg sync.WaitGroup
+	for _, n := range m.ml.Members() {
+		if n.Name == m.name {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.ml.SendReliable(n, msg); err != nil {
+				m.log.Debug("leave notice not delivered", "member", n.Name, "err", err)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
 }
 
 // Shutdown stops gossip and the rebuild loop and closes every Watch channel.
@@ -609,11 +648,14 @@ func (m *Membership) record(n *memberlist.Node, gone bool) {
 		// memberlist does not say whether a member died or left; a node
 		// that leaves through Leave gossips StateLeaving first.
 		e.State = StateDead
-		if e.Meta.State == StateLeaving {
+		if e.Meta.State == StateLeaving || e.leaving {
 			e.State = StateLeft
 		}
 		e.gone, e.goneAt = true, time.Now()
 	} else {
+		if e.gone {
+			e.leaving = false // back: a new life
+		}
 		e.State = e.Meta.State
 		e.gone = false
 	}
@@ -680,7 +722,21 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	return d.m.selfBytes
 }
 
-func (d *delegate) NotifyMsg([]byte)                           {}
+func (d *delegate) NotifyMsg(b []byte) {
+	name, ok := strings.CutPrefix(string(b), leaveMsg)
+	if !ok || name == "" {
+		return
+	}
+	d.m.mu.Lock()
+	if e, ok := d.m.nodes[name]; ok {
+		e.leaving = true
+		if e.gone {
+			e.State = StateLeft
+		}
+	}
+	d.m.mu.Unlock()
+	d.m.signal()
+}
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
 func (d *delegate) LocalState(join bool) []byte                { return nil }
 func (d *delegate) MergeRemoteState(buf []byte, join bool)     {}
