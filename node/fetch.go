@@ -105,8 +105,12 @@ func (f *fetcher) wait(ctx context.Context) error {
 // key (key.Index is ignored). Pages already in flight are shared; the others
 // are read in coalesced runs by detached goroutines, so a reader that gives
 // up does not fail the other readers waiting for the same pages.
-func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, read readRangeFunc) []*flight {
-	out := make([]*flight, 0, last-first+1)
+//
+// joined[i] reports that flight i was started by an earlier caller: this
+// caller causes no under-store request for that page.
+func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, read readRangeFunc) (out []*flight, joined []bool) {
+	out = make([]*flight, 0, last-first+1)
+	joined = make([]bool, 0, last-first+1)
 	var run []uint32 // indexes this call must fetch, ascending
 	f.mu.Lock()
 	for idx := first; idx <= last; idx++ {
@@ -119,6 +123,7 @@ func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, rea
 			run = append(run, idx)
 		}
 		out = append(out, fl)
+		joined = append(joined, ok)
 	}
 	f.mu.Unlock()
 
@@ -158,7 +163,7 @@ func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, rea
 		f.wg.Add(1)
 		go f.fetchRun(key, size, idxs[0], fls, read)
 	}
-	return out
+	return out, joined
 }
 
 func (f *fetcher) fetchRun(key storage.PageKey, size int64, firstIdx uint32, fls []*flight, read readRangeFunc) {

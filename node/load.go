@@ -170,7 +170,8 @@ func (n *Node) loadLocal(ctx context.Context, path, scope string, pin bool) erro
 				}
 				runEnd++
 			}
-			flights = append(flights, n.fetch.fetch(key, m.Size, idx, runEnd, read)...)
+			fls, _ := n.fetch.fetch(key, m.Size, idx, runEnd, read)
+			flights = append(flights, fls...)
 			idx = runEnd
 		}
 		for _, fl := range flights {

@@ -140,8 +140,9 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 		wEnd := min(last, wStart+n.readWindow()-1)
 		// Resolve the window: local pages now, missing ones in flight.
 		type item struct {
-			h  *storage.PageHandle
-			fl *flight
+			h      *storage.PageHandle
+			fl     *flight
+			joined bool // fl was started by another read
 		}
 		items := make([]item, wEnd-wStart+1)
 		verify := req.Flags&transport.FlagVerify != 0
@@ -171,9 +172,10 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 			for runEnd < wEnd && items[runEnd+1-wStart].h == nil && !(verify && n.verifiedPage(key, runEnd+1, m.Size)) {
 				runEnd++
 			}
-			fls := n.fetch.fetch(key, m.Size, idx, runEnd, n.underReader(req.Path, m))
+			fls, joined := n.fetch.fetch(key, m.Size, idx, runEnd, n.underReader(req.Path, m))
 			for i, fl := range fls {
 				items[idx-wStart+uint32(i)].fl = fl
+				items[idx-wStart+uint32(i)].joined = joined[i]
 			}
 			idx = runEnd
 		}
@@ -193,13 +195,19 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 				var data []byte
 				data, err = it.fl.wait(ctx)
 				if err == nil {
-					switch it.fl.source {
-					case sourceLocal:
+					// A page whose fetch another read started costs this
+					// read no under-store request: a hit, served from memory.
+					switch src := it.fl.source; {
+					case src == sourceLocal || it.joined:
 						st.PagesHit++
 						st.BytesLocal += hi - lo
 						n.metrics.hits.Inc()
-						n.metrics.readBytes.WithLabelValues(sourceLocal).Add(float64(hi - lo))
-					case sourcePeer:
+						if src == sourceLocal {
+							// Bytes of a joined fetch were counted when
+							// they were fetched.
+							n.metrics.readBytes.WithLabelValues(sourceLocal).Add(float64(hi - lo))
+						}
+					case src == sourcePeer:
 						st.PagesMissed++
 						st.BytesPeer += hi - lo
 						n.metrics.misses.Inc()
