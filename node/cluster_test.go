@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -535,5 +537,56 @@ func TestBadControlRequests(t *testing.T) {
 	}
 	if _, err := cc.Assign(ctx, &transport.AssignRequest{Splits: []transport.Split{{Path: "lake/a/b"}}, MaxLoad: 0.5}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("assign with max load 0.5: %v", err)
+	}
+}
+
+func TestCorruptPageOnDiskIsNeverServed(t *testing.T) {
+	under := localStore(t)
+	data := bytes.Repeat([]byte("0123456789abcdef"), 6*testPageSize/16)
+	const p = "lake/c/x.bin"
+	if _, err := under.Put(context.Background(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	ctx := context.Background()
+	c, err := node.StartLocalCluster(ctx, node.LocalClusterConfig{Nodes: 1, BaseDir: base, UnderStore: under,
+		Template: node.Config{PageSize: testPageSize}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	cl := newClient(t, c, client.Config{})
+	if err := cl.Load(ctx, p, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Flip bytes in the data of every page file behind the node's back.
+	var pages []string
+	err = filepath.WalkDir(filepath.Join(base, "node-0", "pages"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".pg") {
+			pages = append(pages, path)
+		}
+		return err
+	})
+	if err != nil || len(pages) != 6 {
+		t.Fatalf("page files: %v %v", pages, err)
+	}
+	for _, pg := range pages {
+		f, err := os.OpenFile(pg, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteAt([]byte("CORRUPT!"), 4096+1000); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	var st client.ReadStats
+	checkRange(t, cl, p, data, 0, int64(len(data)))
+	buf := make([]byte, len(data))
+	if _, err := cl.ReadAt(ctx, p, buf, 0, client.WithStats(&st)); err != nil || !bytes.Equal(buf, data) {
+		t.Fatalf("after the re-fetch: %v", err)
+	}
+	if st.PagesHit != 6 {
+		t.Fatalf("re-fetched pages are not cached again: %+v", st)
 	}
 }

@@ -140,9 +140,10 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 		wEnd := min(last, wStart+n.readWindow()-1)
 		// Resolve the window: local pages now, missing ones in flight.
 		type item struct {
-			h      *storage.PageHandle
-			fl     *flight
-			joined bool // fl was started by another read
+			h        *storage.PageHandle
+			verified bool // cached and every chunk checked (FlagVerify)
+			fl       *flight
+			joined   bool // fl was started by another read
 		}
 		items := make([]item, wEnd-wStart+1)
 		verify := req.Flags&transport.FlagVerify != 0
@@ -150,26 +151,30 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 			k := key
 			k.Index = idx
 			if verify {
-				continue // re-read through ReadPage below, which checks every CRC
+				// The reader saw a corrupt chunk: check every chunk here,
+				// where a bad page is dropped and fetched again.
+				items[idx-wStart].verified = n.verifiedPage(key, idx, m.Size)
+				continue
 			}
 			if h, err := n.store.OpenPage(k); err == nil {
 				items[idx-wStart].h = h
 			}
 		}
+		cached := func(idx uint32) bool { it := items[idx-wStart]; return it.h != nil || it.verified }
 		if cachedOnly {
 			for i := range items {
-				if items[i].h == nil && !verify {
+				if !cached(wStart + uint32(i)) {
 					closeHandles(items, func(it item) *storage.PageHandle { return it.h })
 					return fmt.Errorf("%s page %d: %w", req.Path, wStart+uint32(i), ErrNotOwner)
 				}
 			}
 		}
 		for idx := wStart; idx <= wEnd; idx++ {
-			if items[idx-wStart].h != nil || (verify && n.verifiedPage(key, idx, m.Size)) {
+			if cached(idx) {
 				continue
 			}
 			runEnd := idx
-			for runEnd < wEnd && items[runEnd+1-wStart].h == nil && !(verify && n.verifiedPage(key, runEnd+1, m.Size)) {
+			for runEnd < wEnd && !cached(runEnd+1) {
 				runEnd++
 			}
 			fls, joined := n.fetch.fetch(key, m.Size, idx, runEnd, n.underReader(req.Path, m))
