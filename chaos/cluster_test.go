@@ -190,6 +190,39 @@ func metric(n node, name string) (float64, error) {
 	return 0, fmt.Errorf("%s: no metric %s", n.service, name)
 }
 
+// metricSum sums every sample of a metric on a node whose labels contain
+// all of want (`result="ok"`); a "!" prefix excludes instead.
+func metricSum(n node, name string, want ...string) (float64, error) {
+	resp, err := httpc.Get("http://" + n.http() + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+lines:
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		f := strings.Fields(line)
+		for _, w := range want {
+			if neg, ok := strings.CutPrefix(w, "!"); ok == strings.Contains(f[0], neg) {
+				continue lines
+			}
+		}
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	return sum, nil
+}
+
 // poll calls cond until it is true or the deadline passes; it returns how
 // long that took.
 func poll(t testing.TB, what string, timeout time.Duration, cond func() bool) time.Duration {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,11 +33,25 @@ type window struct {
 	lat        []time.Duration
 	firstErr   error
 	firstWrong string
+	// Reads of the cold files (only in the under-store scenario).
+	coldAttempts, coldFailed, coldMissed int64
+	coldMaxLat                           time.Duration
+	firstHotErr                          error
 }
 
-func (w *window) record(lat time.Duration, st client.ReadStats, err error, wrong int64, wrongMsg string) {
+func (w *window) record(cold bool, lat time.Duration, st client.ReadStats, err error, wrong int64, wrongMsg string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if cold {
+		w.coldAttempts++
+		w.coldMissed += st.PagesMissed
+		w.coldMaxLat = max(w.coldMaxLat, lat)
+		if err != nil {
+			w.coldFailed++
+		}
+	} else if err != nil && w.firstHotErr == nil {
+		w.firstHotErr = err
+	}
 	w.attempts++
 	w.lat = append(w.lat, lat)
 	if err != nil {
@@ -76,6 +91,19 @@ func (w *window) p99() time.Duration {
 	l := slices.Clone(w.lat)
 	slices.Sort(l)
 	return l[(len(l)*99)/100]
+}
+
+// resetColdMax restarts the slowest-cold-read measure (per fault phase).
+func (w *window) resetColdMax() {
+	w.mu.Lock()
+	w.coldMaxLat = 0
+	w.mu.Unlock()
+}
+
+func (w *window) coldCounts() (attempts, failed, missed int64, maxLat time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.coldAttempts, w.coldFailed, w.coldMissed, w.coldMaxLat
 }
 
 func (w *window) counts() (attempts, failed, wrongBytes int64) {
@@ -184,7 +212,9 @@ func (l *load) readVerified(w *window, p string, r *rand.Rand) {
 	l.readRange(w, p, off, n)
 }
 
-func (l *load) readRange(w *window, p string, off int64, n int) {
+// readRange reads n bytes at off of p, verifies them, records the read in w
+// and returns its stats.
+func (l *load) readRange(w *window, p string, off int64, n int) client.ReadStats {
 	want := l.files[p][off : off+int64(n)]
 	buf := make([]byte, n)
 	var st client.ReadStats
@@ -213,5 +243,6 @@ func (l *load) readRange(w *window, p string, off int64, n int) {
 	} else {
 		err = fmt.Errorf("%s@%d+%d: %w", p, off, n, err)
 	}
-	w.record(lat, st, err, wrong, msg)
+	w.record(strings.Contains(p, "/cold/"), lat, st, err, wrong, msg)
+	return st
 }
