@@ -246,34 +246,56 @@ func (n *Node) Invalidate(ctx context.Context, req *transport.InvalidateRequest)
 		files, err := n.invalidateLocal(req.Path, req.Prefix)
 		return &transport.InvalidateResponse{Files: int64(files), RingVersion: n.ring().Version()}, rpcError(err)
 	}
+	total, err := n.fanOut(ctx, req.Path, false,
+		func() (int, error) { return n.invalidateLocal(req.Path, req.Prefix) },
+		func(ctx context.Context, cc transport.ControlClient) (int64, error) {
+			fwd := *req
+			fwd.NoForward = true
+			r, err := cc.Invalidate(ctx, &fwd)
+			if err != nil {
+				return 0, err
+			}
+			return r.Files, nil
+		})
+	if err != nil {
+		return nil, rpcError(fmt.Errorf("invalidate: %w", err))
+	}
+	return &transport.InvalidateResponse{Files: total, RingVersion: n.ring().Version()}, nil
+}
+
+// fanOut applies a change to a path or prefix on the members that may hold
+// it: every ring member, or for a path with ownerOnly, just its owner. local
+// runs here, remote on the others (with NoForward set by the caller); the
+// files they changed are summed. It fails as requiredOK says.
+func (n *Node) fanOut(ctx context.Context, path string, ownerOnly bool, local func() (int, error),
+	remote func(context.Context, transport.ControlClient) (int64, error)) (int64, error) {
 	var total int64
 	var mu sync.Mutex
+	owner := n.ring().Owner(path)
 	errs := n.broadcast(ctx, func(ctx context.Context, id string, cc transport.ControlClient) error {
+		if ownerOnly && path != "" && id != owner {
+			return nil
+		}
 		var files int64
 		if cc == nil {
-			f, err := n.invalidateLocal(req.Path, req.Prefix)
+			f, err := local()
 			if err != nil {
 				return err
 			}
 			files = int64(f)
 		} else {
-			fwd := *req
-			fwd.NoForward = true
-			r, err := cc.Invalidate(ctx, &fwd)
+			f, err := remote(ctx, cc)
 			if err != nil {
 				return err
 			}
-			files = r.Files
+			files = f
 		}
 		mu.Lock()
 		total += files
 		mu.Unlock()
 		return nil
 	})
-	if err := n.requiredOK(req.Path, errs); err != nil {
-		return nil, rpcError(fmt.Errorf("invalidate: %w", err))
-	}
-	return &transport.InvalidateResponse{Files: total, RingVersion: n.ring().Version()}, nil
+	return total, n.requiredOK(path, errs)
 }
 
 // requiredOK fails when the owner of path (or, for a prefix, any member)
@@ -335,34 +357,18 @@ func (n *Node) Pin(ctx context.Context, req *transport.PinRequest) (*transport.P
 		files, err := n.pinLocal(ctx, req.Path, req.Prefix, req.Pinned)
 		return &transport.PinResponse{Files: int64(files)}, rpcError(err)
 	}
-	var total int64
-	var mu sync.Mutex
-	errs := n.broadcast(ctx, func(ctx context.Context, id string, cc transport.ControlClient) error {
-		if req.Path != "" && id != n.ring().Owner(req.Path) {
-			return nil
-		}
-		var files int64
-		if cc == nil {
-			f, err := n.pinLocal(ctx, req.Path, req.Prefix, req.Pinned)
-			if err != nil {
-				return err
-			}
-			files = int64(f)
-		} else {
+	total, err := n.fanOut(ctx, req.Path, true,
+		func() (int, error) { return n.pinLocal(ctx, req.Path, req.Prefix, req.Pinned) },
+		func(ctx context.Context, cc transport.ControlClient) (int64, error) {
 			fwd := *req
 			fwd.NoForward = true
 			r, err := cc.Pin(ctx, &fwd)
 			if err != nil {
-				return err
+				return 0, err
 			}
-			files = r.Files
-		}
-		mu.Lock()
-		total += files
-		mu.Unlock()
-		return nil
-	})
-	if err := n.requiredOK(req.Path, errs); err != nil {
+			return r.Files, nil
+		})
+	if err != nil {
 		return nil, rpcError(fmt.Errorf("pin: %w", err))
 	}
 	return &transport.PinResponse{Files: total}, nil

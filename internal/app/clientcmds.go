@@ -231,10 +231,20 @@ func runLoad(env Env, args []string) error {
 }
 
 func runUnpin(env Env, args []string) error {
-	return pinCommand(env, args, "unpin", false)
+	return targetCommand(env, args, "unpin", "unpinned: %d file(s)\n",
+		func(ctx context.Context, c *client.Client, p string) (int64, error) {
+			return c.SetPinned(ctx, p, false)
+		})
 }
 
-func pinCommand(env Env, args []string, name string, pinned bool) error {
+func runInvalidate(env Env, args []string) error {
+	return targetCommand(env, args, "invalidate", "invalidated: %d cached file version(s) dropped\n",
+		func(ctx context.Context, c *client.Client, p string) (int64, error) { return c.Invalidate(ctx, p) })
+}
+
+// targetCommand runs a command that takes one PATH or PREFIX/ and reports
+// how many files it changed.
+func targetCommand(env Env, args []string, name, done string, do func(context.Context, *client.Client, string) (int64, error)) error {
 	fs := newFlags(env, name, "ringcache "+name+" PATH|PREFIX/")
 	fs.WantArgs(1, 1)
 	cf := defineClientFlags(fs)
@@ -246,41 +256,16 @@ func pinCommand(env Env, args []string, name string, pinned bool) error {
 	if err != nil {
 		return err
 	}
-	ctx, c, done, err := cf.connect(env, fs)
+	ctx, c, closeClient, err := cf.connect(env, fs)
 	if err != nil {
 		return err
 	}
-	defer done()
-	files, err := c.SetPinned(ctx, p, pinned)
+	defer closeClient()
+	files, err := do(ctx, c, p)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s: %d file(s)\n", name, files)
-	return nil
-}
-
-func runInvalidate(env Env, args []string) error {
-	fs := newFlags(env, "invalidate", "ringcache invalidate PATH|PREFIX/")
-	fs.WantArgs(1, 1)
-	cf := defineClientFlags(fs)
-	pos, err := fs.Parse(args, env.LookupEnv)
-	if err != nil {
-		return err
-	}
-	p, err := pathArg(fs, pos[0], true)
-	if err != nil {
-		return err
-	}
-	ctx, c, done, err := cf.connect(env, fs)
-	if err != nil {
-		return err
-	}
-	defer done()
-	files, err := c.Invalidate(ctx, p)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "invalidated: %d cached file version(s) dropped\n", files)
+	fmt.Fprintf(env.Stdout, done, files)
 	return nil
 }
 
