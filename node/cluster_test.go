@@ -590,3 +590,85 @@ func TestCorruptPageOnDiskIsNeverServed(t *testing.T) {
 		t.Fatalf("re-fetched pages are not cached again: %+v", st)
 	}
 }
+
+func TestPinAndScopeQuotaThroughTheNode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(seed(t), 6))
+	under := localStore(t)
+	put := func(p string, pages int) []byte {
+		data := make([]byte, pages*testPageSize)
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		if _, err := under.Put(context.Background(), p, bytes.NewReader(data), int64(len(data))); err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	hot := put("lake/pin/hot.bin", 4)
+	quoted := put("lake/q/big.bin", 6)
+	var others []string
+	for i := range 6 {
+		p := fmt.Sprintf("lake/scan/%d.bin", i)
+		put(p, 4)
+		others = append(others, p)
+	}
+	base := t.TempDir()
+	ctx := context.Background()
+	cfg := node.LocalClusterConfig{Nodes: 1, BaseDir: base, UnderStore: under, Template: node.Config{
+		PageSize: testPageSize, Capacity: 10 * testPageSize, ScopeQuotas: map[string]int64{"lake/q/": 2 * testPageSize}}}
+	c, err := node.StartLocalCluster(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := newClient(t, c, client.Config{})
+	if err := cl.Load(ctx, "lake/pin/", true, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A scan of 24 pages through a 10-page cache, and a 6-page file under
+	// a 2-page quota.
+	for _, p := range others {
+		if err := cl.Load(ctx, p, false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkRange(t, cl, "lake/q/big.bin", quoted, 0, int64(len(quoted)))
+	st, err := cl.Stat(ctx, "lake/pin/hot.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Pinned || st.CachedPages != 4 {
+		t.Fatalf("pinned file after a scan: %+v", st)
+	}
+	q, err := cl.Stat(ctx, "lake/q/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.CachedBytes > 2*testPageSize {
+		t.Fatalf("file under a 2-page quota holds %d bytes", q.CachedBytes)
+	}
+	// The pin survives a restart.
+	cl.Close()
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err = node.StartLocalCluster(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	cl = newClient(t, c, client.Config{})
+	st, err = cl.Stat(ctx, "lake/pin/hot.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Pinned || st.CachedPages != 4 {
+		t.Fatalf("pinned file after a restart: %+v", st)
+	}
+	checkRange(t, cl, "lake/pin/hot.bin", hot, 0, int64(len(hot)))
+	if _, err := cl.SetPinned(ctx, "lake/pin/", false); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = cl.Stat(ctx, "lake/pin/hot.bin"); st.Pinned {
+		t.Fatal("unpin of the prefix left the file pinned")
+	}
+}
