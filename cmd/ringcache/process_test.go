@@ -500,3 +500,54 @@ func TestCLIAgainstARealNode(t *testing.T) {
 		}
 	}
 }
+
+func TestSIGTERMLeavesAndExitsZero(t *testing.T) {
+	lake := t.TempDir()
+	files := writeLake(t, rand.New(rand.NewPCG(seed(t), 3)), lake, 5)
+	n0 := newProc(t, "t0", lake, "")
+	n0.start(t)
+	n1 := newProc(t, "t1", lake, n0.gossip)
+	n1.start(t)
+	waitMembers(t, []*proc{n0, n1}, 2)
+	cl, err := client.New(context.Background(), client.Config{Seeds: []string{n0.grpc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.Load(context.Background(), "lake/kill/", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	pages := nodeMetric(t, n1.http, "ringcache_cache_pages")
+	if err := n1.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := n1.cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM: %v\n%s", err, n1.stderr)
+	}
+	n1.cmd = nil
+	// The survivor sees it as left (not dead) and drops it from the ring.
+	waitMembers(t, []*proc{n0}, 1)
+	resp, err := http.Get("http://" + n0.http + "/v1/members")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"state": "left"`) {
+		t.Fatalf("after SIGTERM the node is not listed as left: %s", body)
+	}
+	// Restarted, it has every page it had.
+	n1.start(t)
+	if got := nodeMetric(t, n1.http, "ringcache_cache_pages"); got != pages {
+		t.Fatalf("pages after a graceful restart: %v, before %v", got, pages)
+	}
+	for p, want := range files {
+		buf := make([]byte, len(want))
+		if _, err := cl.ReadAt(context.Background(), p, buf, 0); err != nil && !errors.Is(err, io.EOF) {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(buf, want) {
+			t.Fatalf("%s: wrong bytes", p)
+		}
+	}
+}
