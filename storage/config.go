@@ -66,6 +66,10 @@ type Config struct {
 	// LazyDeleteInterval is how often the background deleter removes the
 	// page files of superseded versions and invalidated files. Default 1s.
 	LazyDeleteInterval time.Duration
+	// OpenPages is how many page files OpenPage keeps open (with their
+	// verified headers) for the byte stream. Default DefaultOpenPages;
+	// negative disables the cache.
+	OpenPages int
 	// CompactEvery is the floor of the compaction trigger: the journal is
 	// compacted into a snapshot when its live segments exceed
 	// max(CompactEvery, 2 x the estimated snapshot size), which keeps replay
@@ -96,6 +100,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Sync == 0 {
 		c.Sync = DefaultSyncInterval
+	}
+	if c.OpenPages == 0 {
+		c.OpenPages = DefaultOpenPages
 	}
 	if c.LazyDeleteInterval == 0 {
 		c.LazyDeleteInterval = DefaultLazyDeleteInterval

@@ -86,7 +86,8 @@ type Store struct {
 	compaction uint64
 
 	j          *journal
-	lock       *os.File // flock on JournalDir/LOCK
+	open       *openCache // page files kept open for OpenPage
+	lock       *os.File   // flock on JournalDir/LOCK
 	bufs       bufPool
 	builders   sync.Pool
 	compacting atomic.Bool
@@ -178,6 +179,7 @@ func newStore(cfg Config) *Store {
 	s := &Store{
 		cfg: cfg, fs: cfg.FS, log: cfg.Logger, always: cfg.Sync == SyncAlways,
 		files: make(map[FileID]int32), deleteKick: make(chan struct{}, 1), stop: make(chan struct{}),
+		open: newOpenCache(cfg.OpenPages),
 	}
 	s.groups = append(s.groups, "")
 	s.groupQuota = append(s.groupQuota, 0)
@@ -234,6 +236,7 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.wg.Wait()
 	s.deletePending()
+	s.open.closeAll()
 	err := s.j.close()
 	s.lock.Close()
 	return err
@@ -796,6 +799,7 @@ func (s *Store) makeRoomLocked(d int, group uint16, size int64) ([]string, []byt
 func (s *Store) unlink(names []string) {
 	for _, n := range names {
 		if n != "" {
+			s.open.remove(n)
 			if err := s.fs.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				s.log.Warn("storage: removing page file", "file", n, "err", err)
 			}
@@ -1039,11 +1043,18 @@ type PageHandle struct {
 	DataOffset int64
 	Length     int64
 	ChunkSize  int
-	ChunkCRCs  []uint32
+	ChunkCRCs  []uint32 // shared with other handles of the page: read-only
+
+	cache *openCache
+	entry *openEntry
 }
 
-// Close closes the file.
-func (h *PageHandle) Close() error { return h.File.Close() }
+// Close releases the handle; the file itself may stay open in the store's
+// cache of open pages. Close it exactly once.
+func (h *PageHandle) Close() error {
+	h.cache.release(h.entry)
+	return nil
+}
 
 // OpenPage opens a page for the byte stream (sendfile). The header is
 // verified; the data is verified by the remote reader, which reports a
@@ -1053,15 +1064,19 @@ func (s *Store) OpenPage(key PageKey) (*PageHandle, error) {
 	if err != nil {
 		return nil, err
 	}
-	bp := s.bufs.get()
-	defer s.bufs.put(bp)
-	h := pageHeader{crcs: make([]uint32, 0, chunksOf(int64(loc.length)))}
-	f, err := s.openChecked(key, loc, &h, *bp)
-	if err != nil {
-		return nil, err
+	e, ok := s.open.get(loc.name)
+	if !ok {
+		bp := s.bufs.get()
+		h := pageHeader{crcs: make([]uint32, 0, chunksOf(int64(loc.length)))}
+		f, err := s.openChecked(key, loc, &h, *bp)
+		s.bufs.put(bp)
+		if err != nil {
+			return nil, err
+		}
+		e = s.open.add(loc.name, f, h.crcs)
 	}
-	return &PageHandle{File: f, DataOffset: DataOffset, Length: int64(loc.length), ChunkSize: ChunkSize,
-		ChunkCRCs: h.crcs}, nil
+	return &PageHandle{File: e.f, DataOffset: DataOffset, Length: int64(loc.length), ChunkSize: ChunkSize,
+		ChunkCRCs: e.crcs, cache: s.open, entry: e}, nil
 }
 
 // HasPage reports whether a page of the current version is cached.
@@ -1184,6 +1199,7 @@ func (s *Store) deletePending() {
 			// the next Open, which deletes what the journal disowns.
 			continue
 		}
+		s.open.remove(p.name)
 		if err := s.fs.Remove(p.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("storage: lazy delete", "file", p.name, "err", err)
 		}

@@ -628,3 +628,62 @@ func TestMissingSegmentIsCorruption(t *testing.T) {
 		t.Fatalf("Open with a missing segment = %v", err)
 	}
 }
+
+func TestOpenPageCache(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.OpenPages = 2
+	s := mustOpen(t, cfg)
+	defer s.Close()
+	m := putFile(t, s, "lake/t/c", "e", 3*testPage, 9)
+	key := func(i uint32) PageKey { return PageKey{m.ID, 1, i} }
+	h1, err := s.OpenPage(key(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, err := s.OpenPage(key(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h1.File != h2.File {
+		t.Fatal("a hot page was opened twice")
+	}
+	// Dropped while a handle is out: the handle still reads the page's
+	// bytes; a new OpenPage says it is gone.
+	if err := s.DropPage(key(0)); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 100)
+	if _, err := h1.File.ReadAt(data, h1.DataOffset); err != nil || !bytes.Equal(data, pageBytes(9, m.Path, 1, 0, testPage)[:100]) {
+		t.Fatalf("handle after drop: %v", err)
+	}
+	h1.Close()
+	h2.Close()
+	if _, err := h2.File.ReadAt(data, 0); err == nil {
+		t.Fatal("the last handle of a dropped page left its file open")
+	}
+	if _, err := s.OpenPage(key(0)); !errors.Is(err, ErrNotCached) {
+		t.Fatalf("OpenPage after drop: %v", err)
+	}
+	// At most OpenPages files stay open: the least recently used closes
+	// once no handle holds it.
+	var first *os.File
+	for i := uint32(1); i < 3; i++ {
+		h, err := s.OpenPage(key(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			first = h.File
+		}
+		h.Close()
+	}
+	m2 := putFile(t, s, "lake/t/d", "e", testPage, 9)
+	h, err := s.OpenPage(PageKey{m2.ID, 1, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	if _, err := first.ReadAt(data, 0); err == nil {
+		t.Fatal("the least recently used page file is still open beyond OpenPages")
+	}
+}
