@@ -213,7 +213,11 @@ func BenchmarkRemoteCachedRead(b *testing.B) {
 // SDK on a warm 3-node cluster; reports p50/p99 latency. Baseline in the
 // same run: the same reads with pread on the same bytes in a local file.
 func BenchmarkRandom64KiB(b *testing.B) {
-	const readSize, readers = 64 << 10, 16
+	const readSize = 64 << 10
+	readers := 16
+	if v, err := strconv.Atoi(os.Getenv("RINGCACHE_BENCH_READERS")); err == nil && v > 0 {
+		readers = v
+	}
 	under := localStore(b)
 	const files, size = 8, 32 << 20
 	var paths []string
