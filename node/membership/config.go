@@ -36,6 +36,7 @@ const (
 	DefaultDeadNodeReclaimTime = 10 * time.Second
 	DefaultJoinAttempts        = 3
 	DefaultJoinRetryInterval   = time.Second
+	DefaultReconnectInterval   = 10 * time.Second
 	DefaultKeepGone            = 10 * time.Minute
 	DefaultMaxGone             = 128
 	DefaultLeaveTimeout        = 5 * time.Second
@@ -102,6 +103,15 @@ type Config struct {
 	// declared dead ~5s, then this 10s).
 	DeadNodeReclaimTime time.Duration
 
+	// ReconnectInterval is how often a node tries to join again one member
+	// it holds as dead (not left), and its Join addresses while it is
+	// alone. memberlist gossips to the dead only for GossipToTheDeadTime and
+	// push/pulls only with live members, so without this the two sides of
+	// a partition longer than that (30s on a LAN) hold each other dead
+	// forever, as does a node that started alone because nobody answered
+	// its join. Default 10s; negative turns it off.
+	ReconnectInterval time.Duration
+
 	// KeepGone and MaxGone bound how long and how many dead or left members
 	// stay listed by Members for operators. Default 10m and 128.
 	KeepGone time.Duration
@@ -134,6 +144,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AdvertisePort == 0 {
 		c.AdvertisePort = c.BindPort
+	}
+	if c.ReconnectInterval == 0 {
+		c.ReconnectInterval = DefaultReconnectInterval
 	}
 	if c.JoinAttempts == 0 {
 		c.JoinAttempts = DefaultJoinAttempts

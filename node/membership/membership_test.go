@@ -713,3 +713,27 @@ func TestPruneGoneBounded(t *testing.T) {
 		t.Fatalf("after prune: %v, want %v", got, want)
 	}
 }
+
+// A member that comes back after the others stopped gossiping to it (a
+// partition longer than GossipToTheDeadTime), without joining anybody
+// itself, is joined again by the members that hold it as dead.
+func TestReconnectAfterGossipToTheDead(t *testing.T) {
+	fast := func(c *Config) { c.ReconnectInterval = 300 * time.Millisecond }
+	ms := cluster(t, "r", 2, fast)
+	all := ids(ms)
+	waitRing(t, ms, all, "2 nodes to converge")
+	victim := ms[1]
+	cfg := victim.cfg
+	_, portStr, _ := net.SplitHostPort(victim.LocalAddr())
+	port, _ := strconv.Atoi(portStr)
+	_ = victim.Shutdown()
+	waitRing(t, ms[:1], ids(ms[:1]), "the cut-off node to leave the ring")
+	// The cut lasts past GossipToTheDeadTime on purpose: after it, only the
+	// reconnect loop can bring the two sides together again.
+	time.Sleep(cfg.GossipToTheDeadTime + 500*time.Millisecond)
+	cfg.BindPort, cfg.AdvertisePort = port, 0
+	cfg.Join, cfg.JoinRequired = nil, false
+	again := start(t, cfg)
+	d := waitRing(t, []*Membership{ms[0], again}, all, "the node held as dead to be joined again")
+	t.Logf("rejoined %v after it came back", d)
+}
