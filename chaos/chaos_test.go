@@ -37,6 +37,9 @@ const (
 	// measureWindow is how long the load runs before and after each fault
 	// to measure the hit ratio around it.
 	measureWindow = 3 * time.Second
+	// partitionHold is how long a cut-off node stays cut off after the
+	// others dropped it.
+	partitionHold = 35 * time.Second
 	// convergeTimeout bounds every wait for the ring (failure detection is
 	// ~5s with memberlist's LAN defaults; a restart adds journal replay).
 	convergeTimeout = 90 * time.Second
@@ -405,9 +408,12 @@ func (s *suite) partition(t *testing.T, r *result) {
 	}
 	s.docker(t, "network", "disconnect", network, id)
 	detect := poll(t, "ring drops cut-off "+victim.service, convergeTimeout, func() bool { return s.converged(s.without(victim)) })
+	// The cut lasts on purpose past memberlist's GossipToTheDeadTime (30s
+	// on a LAN): after it only the nodes' reconnect loop can heal the split.
+	time.Sleep(partitionHold)
 	s.docker(t, "network", "connect", "--ip", victim.ip, network, id)
 	r.converge = s.waitConverged(t, "ring takes "+victim.service+" back")
-	r.note = fmt.Sprintf("(%s cut off %.1fs)", victim.service, detect.Seconds())
+	r.note = fmt.Sprintf("(%s cut off %.1fs)", victim.service, (detect + partitionHold).Seconds())
 }
 
 // 4: restart every node in turn (SIGTERM: graceful leave), each back in the
