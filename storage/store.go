@@ -66,22 +66,30 @@ type Store struct {
 	groupQuota []int64
 	ngroups    int
 
-	mu         sync.RWMutex
-	files      map[FileID]int32
-	ftab       []*fileEntry
-	ffree      []int32
-	recs       []pageRec
-	free       []int32
-	pol        *policy
-	dirUsed    []int64
-	dirPages   []int64
-	groupUsed  []int64
-	gen        uint64
-	evictions  uint64
-	closed     bool
-	failed     error
-	pending    []pendingFile
-	pendBytes  int64
+	mu        sync.RWMutex
+	files     map[FileID]int32
+	ftab      []*fileEntry
+	ffree     []int32
+	recs      []pageRec
+	free      []int32
+	pol       *policy
+	dirUsed   []int64
+	dirPages  []int64
+	groupUsed []int64
+	gen       uint64
+	evictions uint64
+	closed    bool
+	failed    error
+	pending   []pendingFile
+	pendBytes int64
+	// retired remembers the last version of files forgotten by this
+	// process, so a file added again gets a version never used before for
+	// its id: fetches and page writes of the old incarnation still in
+	// flight carry page keys that then name no live version (their pages
+	// are refused as stale) instead of colliding with the new content.
+	// Not journaled: after a restart nothing of the old incarnation is in
+	// flight. Entries older than retiredHold are pruned.
+	retired    map[FileID]retiredFile
 	appends    int
 	compaction uint64
 
@@ -178,7 +186,7 @@ func (s *Store) lockDir() error {
 func newStore(cfg Config) *Store {
 	s := &Store{
 		cfg: cfg, fs: cfg.FS, log: cfg.Logger, always: cfg.Sync == SyncAlways,
-		files: make(map[FileID]int32), deleteKick: make(chan struct{}, 1), stop: make(chan struct{}),
+		files: make(map[FileID]int32), retired: make(map[FileID]retiredFile), deleteKick: make(chan struct{}, 1), stop: make(chan struct{}),
 		open: newOpenCache(cfg.OpenPages),
 	}
 	s.groups = append(s.groups, "")
@@ -385,6 +393,29 @@ func (s *Store) dropAllPages(fe *fileEntry, lazy bool) {
 	fe.npages = 0
 }
 
+// retiredHold is how long a forgotten file's last version is remembered:
+// far longer than any fetch or page write of it can stay in flight.
+const retiredHold = 10 * time.Minute
+
+type retiredFile struct {
+	version uint64
+	at      time.Time
+}
+
+// retireLocked remembers id's last version (see Store.retired), pruning old
+// entries once there are many.
+func (s *Store) retireLocked(id FileID, version uint64) {
+	now := s.now()
+	if len(s.retired) >= 4096 {
+		for k, r := range s.retired {
+			if now.Sub(r.at) > retiredHold {
+				delete(s.retired, k)
+			}
+		}
+	}
+	s.retired[id] = retiredFile{version: version, at: now}
+}
+
 func (s *Store) removeFile(fi int32, lazy bool) {
 	fe := s.ftab[fi]
 	s.dropAllPages(fe, lazy)
@@ -501,7 +532,12 @@ func (s *Store) Upsert(p string, content Fingerprint, metaFP, scope string) (Fil
 	var fe *fileEntry
 	changed := true
 	if !ok {
-		_, fe = s.newFile(FileMeta{Path: p, ID: id, Size: content.Size, Content: content, MetaFP: metaFP, Version: 1, Scope: scope})
+		version := uint64(1)
+		if r, ok := s.retired[id]; ok {
+			version = r.version + 1
+			delete(s.retired, id)
+		}
+		_, fe = s.newFile(FileMeta{Path: p, ID: id, Size: content.Size, Content: content, MetaFP: metaFP, Version: version, Scope: scope})
 		fe.lastAccess.Store(timeToNs(s.now()))
 	} else {
 		fe = s.ftab[fi]
@@ -572,6 +608,7 @@ func (s *Store) invalidate(match func(*fileEntry) bool, id FileID, single bool) 
 	for _, fi := range victims {
 		r := record{kind: fb.KindForget, file: s.ftab[fi].meta.ID}
 		frames = s.frame(frames, &r)
+		s.retireLocked(s.ftab[fi].meta.ID, s.ftab[fi].meta.Version)
 		s.removeFile(fi, true)
 	}
 	seq, err := s.appendLocked(frames)

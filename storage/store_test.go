@@ -238,7 +238,18 @@ func TestVersions(t *testing.T) {
 		return countPageFiles(t, cfg.Dirs[0].Path) == 0 && s.Stats().PendingDeleteBytes == 0
 	})
 	putFile(t, s, "lake/t/a", "e2", 2*testPage, 2)
-	// Invalidate forgets; re-adding starts again.
+	// Invalidate forgets; re-adding continues the versions, so a page
+	// write of the forgotten incarnation still in flight is refused.
+	if err := s.Invalidate("lake/t/a"); err != nil {
+		t.Fatal(err)
+	}
+	m3, err := s.Upsert("lake/t/a", fp("e3", 2*testPage), "", "")
+	if err != nil || m3.Version != 3 {
+		t.Fatalf("re-added after invalidate: %+v %v, want version 3", m3, err)
+	}
+	if err := s.PutPage(PageKey{m1.ID, 2, 0}, make([]byte, testPage)); !errors.Is(err, ErrStaleVersion) {
+		t.Fatalf("late put of the forgotten version: %v, want ErrStaleVersion", err)
+	}
 	if err := s.Invalidate("lake/t/a"); err != nil {
 		t.Fatal(err)
 	}

@@ -338,11 +338,18 @@ func isConnReset(err error) bool {
 // arrived. On error the connection must be discarded.
 func (c *Client) readOn(ctx context.Context, cn *clientConn, req *ReadRequest, dst []byte) (res ReadResult, started bool, err error) {
 	deadline, _ := ctx.Deadline()
-	if err := cn.conn.SetDeadline(deadline); err != nil {
-		return res, false, err
+	if ctx.Done() == nil {
+		// A context that is never done but reports a deadline: only the
+		// connection's own deadline enforces it.
+		if err := cn.conn.SetDeadline(deadline); err != nil {
+			return res, false, err
+		}
 	}
-	// Cancellation closes the connection mid-response: the blocked read
-	// returns at once and the connection is never reused.
+	// Cancellation and the deadline (a context with a deadline is done when
+	// it passes) close the connection mid-response: the blocked read
+	// returns at once and the connection is never reused. No per-read
+	// SetDeadline: its timer, set and cleared on every read, cost tail
+	// latency under load.
 	stop := context.AfterFunc(ctx, func() { _ = cn.conn.SetDeadline(time.Unix(1, 0)) })
 	defer func() {
 		if !stop() {

@@ -26,9 +26,6 @@ type ServerConfig struct {
 	NodeID string
 	// MaxRequestLength bounds a stream read's length. Default 256 MiB.
 	MaxRequestLength int64
-	// MaxPipelined is how many requests a stream connection may queue
-	// beyond the one being served. Default 64.
-	MaxPipelined int
 	// WriteTimeout bounds a stream response when the request carries no
 	// timeout, and is the most any response may take. Default 60s.
 	WriteTimeout time.Duration
@@ -47,7 +44,6 @@ type ServerConfig struct {
 // Defaults of ServerConfig.
 const (
 	DefaultMaxRequestLength = 256 << 20
-	DefaultMaxPipelined     = 64
 	DefaultWriteTimeout     = 60 * time.Second
 	DefaultSniffTimeout     = 10 * time.Second
 )
@@ -55,9 +51,6 @@ const (
 func (c ServerConfig) withDefaults() ServerConfig {
 	if c.MaxRequestLength == 0 {
 		c.MaxRequestLength = DefaultMaxRequestLength
-	}
-	if c.MaxPipelined == 0 {
-		c.MaxPipelined = DefaultMaxPipelined
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = DefaultWriteTimeout
@@ -74,8 +67,6 @@ func (c ServerConfig) Validate() error {
 	switch {
 	case c.MaxRequestLength < 0:
 		return fmt.Errorf("%w: negative MaxRequestLength", ErrBadConfig)
-	case c.MaxPipelined < 0:
-		return fmt.Errorf("%w: negative MaxPipelined", ErrBadConfig)
 	case c.WriteTimeout < 0 || c.SniffTimeout < 0:
 		return fmt.Errorf("%w: negative timeout", ErrBadConfig)
 	}
@@ -293,7 +284,7 @@ func (s *Server) trackStream(c *streamConn, add bool) bool {
 }
 
 // Shutdown stops accepting, lets in-flight stream reads and RPCs finish
-// (queued pipelined requests included), then closes everything. WatchRing
+// (pipelined requests already read into the connection buffer included), then closes everything. WatchRing
 // streams are ended at once (their context is cancelled); Load streams run
 // to their end. If ctx ends
 // first, the remaining connections are closed at once and ctx's error is

@@ -60,10 +60,11 @@ type streamConn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	w responseWriter // reused by serveOne
+	w             responseWriter // reused by serveOne
+	writeDeadline time.Time      // as last set on raw
 
 	mu       sync.Mutex
-	draining bool // set by Shutdown: stop reading requests, finish queued ones
+	draining bool // set by Shutdown: stop reading requests, finish the current one
 }
 
 type queuedRequest struct {
@@ -100,59 +101,47 @@ func (s *Server) serveStream(raw net.Conn, br *bufio.Reader) {
 		c.drain() // Shutdown came between the two lines above
 	}
 
-	queue := make(chan queuedRequest, s.cfg.MaxPipelined)
-	go c.readRequests(queue)
-	for q := range queue {
-		if err := c.serveOne(q); err != nil {
-			// The connection is unusable (write failed): cancel stops the
-			// reader; it closes the queue after raw.Close.
-			s.log.Debug("stream write failed", "remote", raw.RemoteAddr(), "err", err)
-			c.cancel()
-			raw.Close()
-			for range queue {
+	// Requests are read and served by this one goroutine, in order: a
+	// pipelined request waits in the socket buffer while the one before it
+	// is served. (A separate reader goroutine handing requests over a
+	// channel cost a goroutine switch per request, and tail latency under
+	// load.) A client that hangs up while the handler waits is noticed by
+	// watchHangup; otherwise by the next write or read failing.
+	var buf []byte
+	for {
+		q, body, err := c.readRequest(buf)
+		buf = body
+		if err != nil {
+			if !c.isDraining() && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				s.log.Debug("stream read failed", "remote", raw.RemoteAddr(), "err", err)
 			}
+			return
+		}
+		if err := c.serveOne(q); err != nil {
+			s.log.Debug("stream write failed", "remote", raw.RemoteAddr(), "err", err)
 			return
 		}
 	}
 }
 
-func (c *streamConn) readRequests(queue chan<- queuedRequest) {
-	defer close(queue)
-	var buf []byte
-	for {
-		h, body, err := readFrame(c.br, buf)
-		buf = body
-		if err != nil {
-			if !c.isDraining() {
-				// The client went away or broke the protocol: stop the
-				// request being served.
-				if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-					c.s.log.Debug("stream read failed", "remote", c.raw.RemoteAddr(), "err", err)
-				}
-				c.cancel()
-			}
-			return
-		}
-		if h.typ != frameRequest {
-			c.s.log.Debug("stream: unexpected frame", "type", h.typ)
-			c.cancel()
-			return
-		}
-		id, req, tmo, err := parseRequest(body)
-		if err != nil {
-			c.cancel()
-			return
-		}
-		q := queuedRequest{id: id, req: req}
-		if tmo > 0 {
-			q.timeout = time.Duration(min(tmo, uint64(1<<62)/1000)) * time.Microsecond
-		}
-		select {
-		case queue <- q:
-		case <-c.ctx.Done():
-			return
-		}
+// readRequest reads and decodes the next request frame, reusing buf.
+func (c *streamConn) readRequest(buf []byte) (queuedRequest, []byte, error) {
+	h, body, err := readFrame(c.br, buf)
+	if err != nil {
+		return queuedRequest{}, body, err
 	}
+	if h.typ != frameRequest {
+		return queuedRequest{}, body, fmt.Errorf("%w: frame type %d, want a request", ErrProtocol, h.typ)
+	}
+	id, req, tmo, err := parseRequest(body)
+	if err != nil {
+		return queuedRequest{}, body, err
+	}
+	q := queuedRequest{id: id, req: req}
+	if tmo > 0 {
+		q.timeout = time.Duration(min(tmo, uint64(1<<62)/1000)) * time.Microsecond
+	}
+	return q, body, nil
 }
 
 func (c *streamConn) isDraining() bool {
@@ -192,11 +181,30 @@ func (c *streamConn) serveOne(q queuedRequest) (err error) {
 	if q.timeout > 0 {
 		timeout = min(timeout, q.timeout)
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, timeout)
-	defer cancel()
+	now := time.Now()
+	rctx := newReqContext(c.ctx, now.Add(timeout))
+	rctx.onWait = c.watchHangup
+	defer rctx.release()
+	var ctx context.Context = rctx
 	// The write deadline keeps a stuck client from pinning this goroutine;
-	// a little slack lets the handler report its own deadline in a trailer.
-	_ = c.raw.SetWriteDeadline(time.Now().Add(timeout + time.Second))
+	// slack lets the handler report its own deadline in a trailer. It is
+	// moved only when less than timeout+1s is left (to now+2*timeout+1s),
+	// not on every request (its timer cost tail latency): a stuck client is
+	// cut off after at most 2*WriteTimeout+1s.
+	if need := now.Add(timeout + time.Second); c.writeDeadline.Before(need) {
+		c.writeDeadline = need.Add(timeout)
+		_ = c.raw.SetWriteDeadline(c.writeDeadline)
+	}
+
+	// Cork the socket for the whole of a small response: header, segment
+	// (sendfile) and trailer leave as few full packets, so the reader wakes
+	// once or twice per response instead of once per frame. Large responses
+	// are not corked: there the frames are negligible and the cork only
+	// delays the stream.
+	if q.req.Length <= corkMaxLength {
+		c.cork(true)
+		defer c.cork(false)
+	}
 
 	// One writer per connection, reset per request, keeps its buffers.
 	w := &c.w
@@ -228,6 +236,66 @@ func (c *streamConn) serveOne(q queuedRequest) (err error) {
 		return err
 	}
 	return c.bw.Flush()
+}
+
+// hangupPoll is how often a waiting request checks for the client hanging up.
+const hangupPoll = 20 * time.Millisecond
+
+// watchHangup cancels a request whose handler waits (it asked for its
+// context's Done) when the client closes the connection meanwhile, as a
+// reader goroutine would notice, without one per connection: cached reads
+// never wait and never pay for it. It polls the socket for a hang-up without
+// consuming anything (a pipelined request stays in the socket buffer), until
+// the request is released.
+func (c *streamConn) watchHangup(cancel context.CancelFunc, released <-chan struct{}) {
+	if c.tcp == nil {
+		return
+	}
+	rc, err := c.tcp.SyscallConn()
+	if err != nil {
+		return
+	}
+	go func() {
+		for {
+			select {
+			case <-released:
+				return
+			default:
+			}
+			hup := false
+			// Control keeps the descriptor from being closed (and its
+			// number reused) while poll looks at it.
+			cerr := rc.Control(func(fd uintptr) {
+				fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+				n, err := unix.Poll(fds, int(hangupPoll/time.Millisecond))
+				hup = err == nil && n > 0 && fds[0].Revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0
+			})
+			if cerr != nil || hup {
+				cancel()
+				return
+			}
+		}
+	}()
+}
+
+// corkMaxLength is the largest request whose response is corked.
+const corkMaxLength = 256 << 10
+
+// cork sets or clears TCP_CORK; clearing it sends what is held. A failure
+// only costs latency (the data still goes out), so it is not an error.
+func (c *streamConn) cork(on bool) {
+	if c.tcp == nil {
+		return
+	}
+	rc, err := c.tcp.SyscallConn()
+	if err != nil {
+		return
+	}
+	v := 0
+	if on {
+		v = 1
+	}
+	_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, v) })
 }
 
 // callHandler runs the handler, turning a panic into StatusInternal: a
