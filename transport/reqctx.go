@@ -24,6 +24,7 @@ type reqContext struct {
 	inner    context.Context // parent with the deadline; nil until needed
 	cancel   context.CancelFunc
 	released chan struct{}
+	ended    bool // release was called
 }
 
 func newReqContext(parent context.Context, deadline time.Time) *reqContext {
@@ -36,6 +37,11 @@ func (r *reqContext) ctx() context.Context {
 	defer r.mu.Unlock()
 	if r.inner == nil {
 		r.inner, r.cancel = context.WithDeadline(r.parent, r.deadline)
+		if r.ended {
+			// Asked for after the request ended: done at once, no watcher.
+			r.cancel()
+			return r.inner
+		}
 		if r.onWait != nil {
 			r.released = make(chan struct{})
 			r.onWait(r.cancel, r.released)
@@ -85,6 +91,7 @@ func (r *reqContext) Value(key any) any {
 func (r *reqContext) release() {
 	r.mu.Lock()
 	cancel, released := r.cancel, r.released
+	r.ended = true
 	r.mu.Unlock()
 	if cancel != nil {
 		cancel()
