@@ -398,7 +398,8 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 	v := c.view.Load()
 	req := transport.ReadRequest{Path: path, Offset: off, Length: int64(len(p)), RingVersion: v.ring.Version(), Scope: o.scope, ETag: o.etag}
 	var errs []error
-	for _, id := range v.ring.Owners(path, c.cfg.Owners) {
+	var ownersBuf [4]string // no allocation for the usual few owners
+	for _, id := range v.ring.AppendOwners(ownersBuf[:0], path, c.cfg.Owners) {
 		addr := v.members[id].GRPCAddr
 		if addr == "" {
 			continue
@@ -446,9 +447,7 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 func (c *Client) attempt(ctx context.Context, addr string, req *transport.ReadRequest, p []byte, st *ReadStats) (transport.ReadResult, error) {
 	for try := 0; ; try++ {
 		st.Attempts++
-		actx, cancel := context.WithTimeout(ctx, c.cfg.AttemptTimeout)
-		res, err := c.pool.Read(actx, addr, req, p)
-		cancel()
+		res, err := c.pool.ReadWithin(ctx, addr, req, p, c.cfg.AttemptTimeout)
 		if err == nil || try > 0 {
 			return res, err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache/ring"
+	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/understore"
 )
 
@@ -147,8 +148,8 @@ func (c *Config) Validate() error {
 	if c.UnderStore == nil {
 		return bad("an under-store is required")
 	}
-	if c.PageSize < 4096 || c.PageSize > 64<<20 || c.PageSize&(c.PageSize-1) != 0 {
-		return bad("page size %d must be a power of two between 4 KiB and 64 MiB", c.PageSize)
+	if c.PageSize < storage.MinPageSize || c.PageSize > storage.MaxPageSize || c.PageSize&(c.PageSize-1) != 0 {
+		return bad("page size %d must be a power of two between %d KiB and %d MiB", c.PageSize, storage.MinPageSize>>10, storage.MaxPageSize>>20)
 	}
 	if len(c.DataDirs) == 0 && c.Capacity < c.PageSize {
 		return bad("capacity %d is smaller than one page (%d)", c.Capacity, c.PageSize)

@@ -44,8 +44,11 @@ func errorClass(err error) string {
 
 // streamStatus maps a read-path error to the page stream's status codes.
 func streamStatus(err error) error {
+	if err == nil {
+		return nil // before the errors.As target below, which escapes
+	}
 	var se *transport.StatusError
-	if err == nil || errors.As(err, &se) {
+	if errors.As(err, &se) {
 		return err
 	}
 	s := transport.StatusInternal

@@ -22,7 +22,8 @@
 //	|"RCPG"|ver 2|rsv 2| file id16| vers 8 | index 4| len 4 | chunk 4| nchunk 4| gen 8   | crc(crcs) 4     | hdrcrc 4| crcs |...pad to 4096 | data
 //	+------+-----+-----+----------+--------+--------+-------+--------+---------+---------+-----------------+---------+------+
 //
-// crcs[i] is the CRC32C (Castagnoli) of data chunk i (ChunkSize = 64 KiB);
+// crcs[i] is the CRC32C (Castagnoli) of data chunk i (ChunkSize = 16 KiB in
+// format 2; format-1 files, with 64 KiB chunks, are still read);
 // hdrcrc covers bytes [0,60) and the crcs. The index keeps only crc(crcs)
 // (4 bytes), so a cached page costs about 56 bytes of index memory (measured
 // by TestIndexMemoryPerPage, file metadata included); the

@@ -34,16 +34,22 @@ const (
 	snapshotMagic = "RCJSNP01"
 	fileMagicSize = 8
 
-	// ChunkSize is the unit of the per-chunk CRC32C of page data.
-	ChunkSize = 64 << 10
+	// ChunkSize is the unit of the per-chunk CRC32C of the page data that
+	// this version writes (format 2). A reader verifies whole chunks, so the
+	// chunk bounds what a small unaligned read moves beyond its range: with
+	// 64 KiB chunks (format 1) a random 64 KiB read moved 128 KiB.
+	ChunkSize = 16 << 10
+	// legacyChunkSize is the chunk of format-1 page files, still read.
+	legacyChunkSize = 64 << 10
 	// DataOffset is where page data starts in a page file; the header before
 	// it holds the chunk CRCs so they can be read without touching the data,
 	// and the data stays 4 KiB aligned for sendfile and the page cache.
 	DataOffset = 4096
 	// pageMagic starts every page file header.
 	pageMagic = "RCPG"
-	// pageFormatVersion is the page header's layout version.
-	pageFormatVersion = 1
+	// pageFormatVersion is the page header's layout version written (2:
+	// 16 KiB chunks). Format 1 (64 KiB chunks, same layout) is still read.
+	pageFormatVersion = 2
 	// pageHeaderFixed is the size of the fixed part of the page header that
 	// precedes the chunk CRC array.
 	pageHeaderFixed = 64
@@ -51,7 +57,7 @@ const (
 	maxChunks = (DataOffset - pageHeaderFixed) / 4
 	// MaxPageSize is the largest supported page size (maxChunks full
 	// chunks, rounded down to a power of two).
-	MaxPageSize = 32 << 20
+	MaxPageSize = 8 << 20 // (format 1 allowed 32 MiB with 64 KiB chunks)
 	// MinPageSize is the smallest supported page size.
 	MinPageSize = 4096
 )

@@ -3,6 +3,7 @@ package storage
 import (
 	"container/list"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -12,9 +13,10 @@ const DefaultOpenPages = 1024
 // openCache keeps the most recently opened page files open, with their
 // verified headers, so that serving a hot page costs no open, header pread,
 // fcntl and close per read: on small (64 KiB) reads those syscalls were a
-// fifth of the node's CPU. Entries are keyed by the page file's name, which
-// carries the page's generation, so an entry can never stand for another
-// copy of the same page. A file leaves the cache when the store unlinks it;
+// fifth of the node's CPU. Entries are keyed by the page key and its
+// generation (what the file name encodes; building the name on every read
+// was an allocation per read), so an entry can never stand for another copy
+// of the same page. A file leaves the cache when the store unlinks it;
 // a handle still out keeps the descriptor until it is closed.
 //
 // A page file deleted behind the store's back keeps being served from an
@@ -24,25 +26,32 @@ const DefaultOpenPages = 1024
 type openCache struct {
 	mu  sync.Mutex
 	max int
-	m   map[string]*openEntry
+	m   map[openKey]*openEntry
 	lru list.List // front = most recently used; values are *openEntry
 }
 
+// openKey names a published page file: generations are never reused.
+type openKey struct {
+	key PageKey
+	gen uint64
+}
+
 type openEntry struct {
-	name string
-	f    *os.File
-	crcs []uint32
-	refs int  // handles out
-	gone bool // no longer in the cache: close when refs reaches 0
-	elem *list.Element
+	name  openKey
+	f     *os.File
+	crcs  []uint32
+	chunk int  // chunk size of crcs
+	refs  int  // handles out
+	gone  bool // no longer in the cache: close when refs reaches 0
+	elem  *list.Element
 }
 
 func newOpenCache(max int) *openCache {
-	return &openCache{max: max, m: make(map[string]*openEntry)}
+	return &openCache{max: max, m: make(map[openKey]*openEntry)}
 }
 
 // get returns the entry for name with a reference taken.
-func (c *openCache) get(name string) (*openEntry, bool) {
+func (c *openCache) get(name openKey) (*openEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[name]
@@ -57,7 +66,7 @@ func (c *openCache) get(name string) (*openEntry, bool) {
 // add caches an opened, verified page file and returns its entry with a
 // reference taken. If another caller cached the same name meanwhile, that
 // entry is returned and f is closed.
-func (c *openCache) add(name string, f *os.File, crcs []uint32) *openEntry {
+func (c *openCache) add(name openKey, f *os.File, crcs []uint32, chunk int) *openEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.m[name]; ok {
@@ -66,7 +75,7 @@ func (c *openCache) add(name string, f *os.File, crcs []uint32) *openEntry {
 		c.lru.MoveToFront(e.elem)
 		return e
 	}
-	e := &openEntry{name: name, f: f, crcs: crcs, refs: 1}
+	e := &openEntry{name: name, f: f, crcs: crcs, chunk: chunk, refs: 1}
 	if c.max <= 0 {
 		e.gone = true // caching disabled: the handle owns the file
 		return e
@@ -89,11 +98,15 @@ func (c *openCache) release(e *openEntry) {
 	}
 }
 
-// remove forgets a page file the store is unlinking.
-func (c *openCache) remove(name string) {
+// remove forgets a page file the store is unlinking (by its path).
+func (c *openCache) remove(path string) {
+	k, gen, ok := parsePageName(filepath.Base(path))
+	if !ok {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.m[name]; ok {
+	if e, ok := c.m[openKey{k, gen}]; ok {
 		c.dropLocked(e)
 	}
 }

@@ -20,7 +20,7 @@ import (
 //	24  8 version
 //	32  4 page index
 //	36  4 data length
-//	40  4 chunk size (ChunkSize)
+//	40  4 chunk size (format 2: ChunkSize, 16 KiB; format 1: 64 KiB)
 //	44  4 number of chunks
 //	48  8 generation
 //	56  4 CRC32C of the chunk-CRC array (also kept in the journal and index)
@@ -34,15 +34,21 @@ type pageHeader struct {
 	gen    uint64
 	crcs   []uint32
 	sum    uint32 // CRC32C of the chunk-CRC array
+	chunk  int    // chunk size (set by decodePageHeader)
 }
 
-func chunksOf(length int64) int { return int((length + ChunkSize - 1) / ChunkSize) }
+func chunksOf(length, chunk int64) int { return int((length + chunk - 1) / chunk) }
 
-// chunkCRCs computes the chunk CRCs of data and the CRC of the array.
+// chunkCRCs computes the chunk CRCs of data in chunks of ChunkSize and the
+// CRC of the array.
 func chunkCRCs(data []byte, crcs []uint32) ([]uint32, uint32) {
+	return chunkCRCsOf(data, ChunkSize, crcs)
+}
+
+func chunkCRCsOf(data []byte, chunk int, crcs []uint32) ([]uint32, uint32) {
 	crcs = crcs[:0]
-	for off := 0; off < len(data); off += ChunkSize {
-		end := min(off+ChunkSize, len(data))
+	for off := 0; off < len(data); off += chunk {
+		end := min(off+chunk, len(data))
 		crcs = append(crcs, crc32c(data[off:end]))
 	}
 	return crcs, crcArraySum(crcs)
@@ -62,15 +68,20 @@ func crcArraySum(crcs []uint32) uint32 {
 	return c
 }
 
-// encodePageHeader fills hdr (DataOffset bytes, zeroed by the caller).
+// encodePageHeader fills hdr (DataOffset bytes, zeroed by the caller) in
+// the current format; h.crcs are over ChunkSize chunks.
 func encodePageHeader(hdr []byte, h *pageHeader) {
+	encodePageHeaderAs(hdr, h, pageFormatVersion, ChunkSize)
+}
+
+func encodePageHeaderAs(hdr []byte, h *pageHeader, version uint16, chunk uint32) {
 	copy(hdr, pageMagic)
-	binary.LittleEndian.PutUint16(hdr[4:], pageFormatVersion)
+	binary.LittleEndian.PutUint16(hdr[4:], version)
 	copy(hdr[8:24], h.key.File[:])
 	binary.LittleEndian.PutUint64(hdr[24:], h.key.Version)
 	binary.LittleEndian.PutUint32(hdr[32:], h.key.Index)
 	binary.LittleEndian.PutUint32(hdr[36:], h.length)
-	binary.LittleEndian.PutUint32(hdr[40:], ChunkSize)
+	binary.LittleEndian.PutUint32(hdr[40:], chunk)
 	binary.LittleEndian.PutUint32(hdr[44:], uint32(len(h.crcs)))
 	binary.LittleEndian.PutUint64(hdr[48:], h.gen)
 	binary.LittleEndian.PutUint32(hdr[56:], h.sum)
@@ -86,10 +97,14 @@ func encodePageHeader(hdr []byte, h *pageHeader) {
 // decodePageHeader parses and checks a header read from the start of a
 // page file. buf must hold at least the fixed part and the CRC array.
 func decodePageHeader(buf []byte, h *pageHeader) error {
-	if len(buf) < pageHeaderFixed || string(buf[:4]) != pageMagic ||
-		binary.LittleEndian.Uint16(buf[4:]) != pageFormatVersion ||
-		binary.LittleEndian.Uint32(buf[40:]) != ChunkSize {
+	if len(buf) < pageHeaderFixed || string(buf[:4]) != pageMagic {
 		return fmt.Errorf("%w: bad page header", ErrCorrupt)
+	}
+	switch v, c := binary.LittleEndian.Uint16(buf[4:]), binary.LittleEndian.Uint32(buf[40:]); {
+	case v == pageFormatVersion && c == ChunkSize, v == 1 && c == legacyChunkSize:
+		h.chunk = int(c)
+	default:
+		return fmt.Errorf("%w: page header format %d with %d-byte chunks not supported", ErrCorrupt, v, c)
 	}
 	copy(h.key.File[:], buf[8:24])
 	h.key.Version = binary.LittleEndian.Uint64(buf[24:])
@@ -98,7 +113,7 @@ func decodePageHeader(buf []byte, h *pageHeader) error {
 	n := int(binary.LittleEndian.Uint32(buf[44:]))
 	h.gen = binary.LittleEndian.Uint64(buf[48:])
 	h.sum = binary.LittleEndian.Uint32(buf[56:])
-	if n > maxChunks || n != chunksOf(int64(h.length)) || len(buf) < pageHeaderFixed+4*n {
+	if n > maxChunks || n != chunksOf(int64(h.length), int64(h.chunk)) || len(buf) < pageHeaderFixed+4*n {
 		return fmt.Errorf("%w: bad page header chunk count", ErrCorrupt)
 	}
 	c := crc32c(buf[:60])
@@ -117,8 +132,12 @@ func crc32Update(c uint32, p []byte) uint32 {
 	return crc32cUpdate(c, p)
 }
 
-// headerLen is how many bytes of the header a page of length bytes uses.
-func headerLen(length uint32) int { return pageHeaderFixed + 4*chunksOf(int64(length)) }
+// headerLen is how many header bytes to read for a page of length bytes:
+// enough for the CRC array of the smallest chunk (format 2), which covers a
+// format-1 header too; never past the header region.
+func headerLen(length uint32) int {
+	return min(DataOffset, pageHeaderFixed+4*chunksOf(int64(length), ChunkSize))
+}
 
 // Page file names: <dir>/<first byte of file id, 2 hex>/<file id hex>_<version
 // hex>_<index hex>_<gen hex>.pg; a page being written is <name>.tmp. The
@@ -161,15 +180,15 @@ func parsePageName(base string) (k PageKey, gen uint64, ok bool) {
 	return k, g, true
 }
 
-// bufPool holds chunk-sized scratch buffers for unaligned reads and header
-// buffers.
+// bufPool holds scratch buffers for unaligned reads (one chunk of either
+// format) and headers.
 type bufPool struct{ p sync.Pool }
 
 func (b *bufPool) get() *[]byte {
 	if v := b.p.Get(); v != nil {
 		return v.(*[]byte)
 	}
-	buf := make([]byte, ChunkSize)
+	buf := make([]byte, max(legacyChunkSize, ChunkSize, DataOffset))
 	return &buf
 }
 

@@ -89,9 +89,12 @@ type Store struct {
 	// are refused as stale) instead of colliding with the new content.
 	// Not journaled: after a restart nothing of the old incarnation is in
 	// flight. Entries older than retiredHold are pruned.
-	retired    map[FileID]retiredFile
-	appends    int
-	compaction uint64
+	retired map[FileID]retiredFile
+	// writeFormat1 makes writePage write format-1 page files, as an older
+	// version did; only tests set it, to check that those are still read.
+	writeFormat1 bool
+	appends      int
+	compaction   uint64
 
 	j          *journal
 	open       *openCache // page files kept open for OpenPage
@@ -861,8 +864,16 @@ func (s *Store) writePage(dir string, key PageKey, gen uint64, data []byte) (uin
 	hdr := (*bp)[:DataOffset]
 	clear(hdr)
 	var crcArr [maxChunks]uint32
-	crcs, sum := chunkCRCs(data, crcArr[:0])
-	encodePageHeader(hdr, &pageHeader{key: key, length: uint32(len(data)), gen: gen, crcs: crcs, sum: sum})
+	var sum uint32
+	if s.writeFormat1 {
+		var crcs []uint32
+		crcs, sum = chunkCRCsOf(data, legacyChunkSize, crcArr[:0])
+		encodePageHeaderAs(hdr, &pageHeader{key: key, length: uint32(len(data)), gen: gen, crcs: crcs, sum: sum}, 1, legacyChunkSize)
+	} else {
+		var crcs []uint32
+		crcs, sum = chunkCRCs(data, crcArr[:0])
+		encodePageHeader(hdr, &pageHeader{key: key, length: uint32(len(data)), gen: gen, crcs: crcs, sum: sum})
+	}
 	f, err := s.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return 0, noSpace(fmt.Errorf("storage: creating page file: %w", err))
@@ -902,7 +913,7 @@ func (s *Store) writePage(dir string, key PageKey, gen uint64, data []byte) (uin
 
 // located is what a reader needs to open a page after releasing mu.
 type located struct {
-	name   string
+	dir    uint8
 	length uint32
 	sum    uint32
 	gen    uint64
@@ -926,7 +937,12 @@ func (s *Store) locate(key PageKey) (located, error) {
 	r := &s.recs[id]
 	s.pol.touch(id)
 	fe.lastAccess.Store(timeToNs(s.now()))
-	return located{name: s.nameOf(id), length: s.pol.nodes[id].size, sum: r.sum, gen: r.gen}, nil
+	return located{dir: r.dir, length: s.pol.nodes[id].size, sum: r.sum, gen: r.gen}, nil
+}
+
+// fileName is the path of the located page file.
+func (s *Store) fileName(key PageKey, loc located) string {
+	return pageFileName(s.cfg.Dirs[loc.dir].Path, key, loc.gen)
 }
 
 // dropBroken removes a page found missing or corrupt, if the index still
@@ -954,7 +970,7 @@ func (s *Store) dropBroken(key PageKey, gen uint64, why error) {
 
 // openChecked opens a located page file and validates its header.
 func (s *Store) openChecked(key PageKey, loc located, h *pageHeader, hdr []byte) (*os.File, error) {
-	f, err := s.fs.Open(loc.name)
+	f, err := s.fs.Open(s.fileName(key, loc))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			// Evicted since locate (then the index no longer has this
@@ -997,7 +1013,7 @@ func (s *Store) ReadPage(key PageKey, off int64, p []byte) (int, error) {
 	}
 	defer f.Close()
 	n := min(int64(len(p)), length-off)
-	if err := s.readChunks(f, h.crcs, length, off, p[:n], *bp); err != nil {
+	if err := s.readChunks(f, h.crcs, int64(h.chunk), length, off, p[:n], *bp); err != nil {
 		s.dropBroken(key, loc.gen, err)
 		return 0, fmt.Errorf("%w (%s)", err, key)
 	}
@@ -1010,31 +1026,31 @@ func (s *Store) ReadPage(key PageKey, off int64, p []byte) (int, error) {
 // readChunks fills p with page bytes [off, off+len(p)), reading whole
 // chunks so each can be verified: full chunks straight into p with one
 // pread, partial ones through scratch.
-func (s *Store) readChunks(f *os.File, crcs []uint32, length, off int64, p []byte, scratch []byte) error {
+func (s *Store) readChunks(f *os.File, crcs []uint32, chunk, length, off int64, p []byte, scratch []byte) error {
 	end := off + int64(len(p))
 	pos := off
 	for pos < end {
-		c := pos / ChunkSize
-		cStart := c * ChunkSize
-		cEnd := min(cStart+ChunkSize, length)
+		c := pos / chunk
+		cStart := c * chunk
+		cEnd := min(cStart+chunk, length)
 		if pos == cStart && end >= cEnd {
 			// Run of whole chunks inside p.
 			runEnd := cEnd
-			for runEnd < end && min(runEnd+ChunkSize, length) <= end {
-				runEnd = min(runEnd+ChunkSize, length)
+			for runEnd < end && min(runEnd+chunk, length) <= end {
+				runEnd = min(runEnd+chunk, length)
 			}
 			// Read in groups of readGroup chunks and verify each group
 			// right away, while it is still in the CPU cache.
 			for pos < runEnd {
-				gEnd := min(pos+readGroup*ChunkSize, runEnd)
+				gEnd := min(pos+readGroupBytes, runEnd)
 				dst := p[pos-off : gEnd-off]
 				if err := preadFull(f, dst, DataOffset+pos); err != nil {
 					return err
 				}
-				for o := int64(0); o < int64(len(dst)); o += ChunkSize {
-					ch := dst[o:min(o+ChunkSize, int64(len(dst)))]
-					if crc32c(ch) != crcs[(pos+o)/ChunkSize] {
-						return fmt.Errorf("%w: chunk %d CRC mismatch", ErrCorrupt, (pos+o)/ChunkSize)
+				for o := int64(0); o < int64(len(dst)); o += chunk {
+					ch := dst[o:min(o+chunk, int64(len(dst)))]
+					if crc32c(ch) != crcs[(pos+o)/chunk] {
+						return fmt.Errorf("%w: chunk %d CRC mismatch", ErrCorrupt, (pos+o)/chunk)
 					}
 				}
 				pos = gEnd
@@ -1055,10 +1071,10 @@ func (s *Store) readChunks(f *os.File, crcs []uint32, length, off int64, p []byt
 	return nil
 }
 
-// readGroup is how many chunks ReadPage reads per pread before verifying
-// them (measured: small enough to stay in L2, large enough to amortize the
-// syscall).
-const readGroup = 4
+// readGroupBytes is how much ReadPage reads per pread before verifying the
+// chunks in it (measured with 64 KiB chunks as 4 chunks: small enough to
+// stay in L2, large enough to amortize the syscall).
+const readGroupBytes = 256 << 10
 
 func preadFull(f *os.File, p []byte, off int64) error {
 	n, err := f.ReadAt(p, off)
@@ -1101,18 +1117,19 @@ func (s *Store) OpenPage(key PageKey) (*PageHandle, error) {
 	if err != nil {
 		return nil, err
 	}
-	e, ok := s.open.get(loc.name)
+	name := openKey{key, loc.gen}
+	e, ok := s.open.get(name)
 	if !ok {
 		bp := s.bufs.get()
-		h := pageHeader{crcs: make([]uint32, 0, chunksOf(int64(loc.length)))}
+		h := pageHeader{crcs: make([]uint32, 0, chunksOf(int64(loc.length), ChunkSize))}
 		f, err := s.openChecked(key, loc, &h, *bp)
 		s.bufs.put(bp)
 		if err != nil {
 			return nil, err
 		}
-		e = s.open.add(loc.name, f, h.crcs)
+		e = s.open.add(name, f, h.crcs, h.chunk)
 	}
-	return &PageHandle{File: e.f, DataOffset: DataOffset, Length: int64(loc.length), ChunkSize: ChunkSize,
+	return &PageHandle{File: e.f, DataOffset: DataOffset, Length: int64(loc.length), ChunkSize: e.chunk,
 		ChunkCRCs: e.crcs, cache: s.open, entry: e}, nil
 }
 

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-const testPage = 256 << 10 // 4 chunks
+const testPage = 256 << 10 // 16 chunks (4 of format 1)
 
 func testConfig(t testing.TB, root string) Config {
 	t.Helper()
@@ -352,7 +352,7 @@ func TestOpenPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	if h.Length != 70_000 || h.ChunkSize != ChunkSize || len(h.ChunkCRCs) != 2 || h.DataOffset != DataOffset {
+	if h.Length != 70_000 || h.ChunkSize != ChunkSize || len(h.ChunkCRCs) != (70_000+ChunkSize-1)/ChunkSize || h.DataOffset != DataOffset {
 		t.Fatalf("handle %+v", h)
 	}
 	data := make([]byte, h.Length)
@@ -697,4 +697,89 @@ func TestOpenPageCache(t *testing.T) {
 	if _, err := first.ReadAt(data, 0); err == nil {
 		t.Fatal("the least recently used page file is still open beyond OpenPages")
 	}
+}
+
+// TestReadsFormat1Pages: page files written by the previous format (64 KiB
+// chunks) survive an upgrade: after a reopen they are read and verified
+// with their own chunk size, next to format-2 pages, and corruption in them
+// is still caught.
+func TestReadsFormat1Pages(t *testing.T) {
+	root := t.TempDir()
+	cfg := testConfig(t, root)
+	s := mustOpen(t, cfg)
+	size := int64(testPage + 70_000)
+	s.writeFormat1 = true
+	old := putFile(t, s, "lake/t/old", "e", size, 7)
+	s.writeFormat1 = false
+	cur := putFile(t, s, "lake/t/new", "e", size, 8)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, cfg)
+	defer s.Close()
+	for _, c := range []struct {
+		m     FileMeta
+		seed  uint64
+		chunk int
+	}{{old, 7, legacyChunkSize}, {cur, 8, ChunkSize}} {
+		for i := uint32(0); i < 2; i++ {
+			n := int(min(testPage, size-int64(i)*testPage))
+			want := pageBytes(c.seed, c.m.Path, c.m.Version, i, n)
+			// Unaligned ranges make ReadPage verify partial chunks too.
+			for _, off := range []int{0, 1, c.chunk - 1, n / 2} {
+				buf := make([]byte, n-off)
+				if _, err := s.ReadPage(PageKey{c.m.ID, c.m.Version, i}, int64(off), buf); err != nil && !errors.Is(err, io.EOF) {
+					t.Fatalf("%s page %d at %d: %v", c.m.Path, i, off, err)
+				}
+				if !bytes.Equal(buf, want[off:]) {
+					t.Fatalf("%s page %d at %d: wrong bytes", c.m.Path, i, off)
+				}
+			}
+			h, err := s.OpenPage(PageKey{c.m.ID, c.m.Version, i})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.ChunkSize != c.chunk || len(h.ChunkCRCs) != (n+c.chunk-1)/c.chunk {
+				t.Fatalf("%s page %d: handle with %d-byte chunks, %d CRCs", c.m.Path, i, h.ChunkSize, len(h.ChunkCRCs))
+			}
+			for j, crc := range h.ChunkCRCs {
+				if crc32c(want[j*c.chunk:min((j+1)*c.chunk, n)]) != crc {
+					t.Fatalf("%s page %d chunk %d: CRC does not match the bytes", c.m.Path, i, j)
+				}
+			}
+			h.Close()
+		}
+	}
+	// A flipped byte in the last 64 KiB chunk of a format-1 page.
+	names := pageFilesOf(t, cfg.Dirs[0].Path, old.ID)
+	if len(names) == 0 {
+		t.Fatal("no page files of the format-1 file")
+	}
+	f, err := os.OpenFile(names[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], DataOffset+legacyChunkSize+5); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b[:], DataOffset+legacyChunkSize+5); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	k, _, _ := parsePageName(filepath.Base(names[0]))
+	if _, err := s.ReadPage(k, 0, make([]byte, testPage)); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("flipped byte in a format-1 page: %v, want ErrCorrupt", err)
+	}
+}
+
+// pageFilesOf lists the page files of one file under dir.
+func pageFilesOf(t testing.TB, dir string, id FileID) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(pageSubdir(dir, id), id.String()+"_*"+pageExt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }

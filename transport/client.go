@@ -231,7 +231,7 @@ type clientConn struct {
 	broken bool
 }
 
-func (c *Client) getConn(ctx context.Context, addr string, fresh bool) (*clientConn, bool, error) {
+func (c *Client) getConn(ctx context.Context, addr string, fresh bool, deadline time.Time) (*clientConn, bool, error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -244,7 +244,7 @@ func (c *Client) getConn(ctx context.Context, addr string, fresh bool) (*clientC
 		return cn, true, nil
 	}
 	c.mu.Unlock()
-	d := net.Dialer{Timeout: c.cfg.DialTimeout}
+	d := net.Dialer{Timeout: c.cfg.DialTimeout, Deadline: deadline}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: dial %s: %w", ErrUnavailable, addr, err)
@@ -272,6 +272,13 @@ func (c *Client) putConn(cn *clientConn) {
 // and closes its connection. An idle connection the server closed meanwhile
 // is retried once on a fresh one.
 func (c *Client) Read(ctx context.Context, addr string, req *ReadRequest, dst []byte) (ReadResult, error) {
+	return c.ReadWithin(ctx, addr, req, dst, 0)
+}
+
+// ReadWithin is Read bounded also by timeout (if > 0), counted from now: a
+// per-attempt limit without a context (and its timer and allocations) per
+// read. Without timeout and without a deadline in ctx, CallTimeout applies.
+func (c *Client) ReadWithin(ctx context.Context, addr string, req *ReadRequest, dst []byte, timeout time.Duration) (ReadResult, error) {
 	switch {
 	case req.Offset < 0 || req.Length < 0:
 		return ReadResult{}, fmt.Errorf("%w: negative offset or length", ErrBadRequest)
@@ -282,26 +289,30 @@ func (c *Client) Read(ctx context.Context, addr string, req *ReadRequest, dst []
 	case req.Path == "" || len(req.Path) > MaxPathLength || len(req.Scope) > MaxPathLength:
 		return ReadResult{}, fmt.Errorf("%w: empty path or path or scope over %d bytes", ErrBadRequest, MaxPathLength)
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.cfg.CallTimeout)
-		defer cancel()
+	deadline, ok := ctx.Deadline()
+	switch {
+	case timeout > 0:
+		if d := time.Now().Add(timeout); !ok || d.Before(deadline) {
+			deadline = d
+		}
+	case !ok:
+		deadline = time.Now().Add(c.cfg.CallTimeout)
 	}
 	fresh := false
 	for {
-		cn, reused, err := c.getConn(ctx, addr, fresh)
+		cn, reused, err := c.getConn(ctx, addr, fresh, deadline)
 		if err != nil {
 			return ReadResult{}, err
 		}
-		res, started, err := c.readOn(ctx, cn, req, dst[:req.Length])
-		var keep errStatusKeep
-		if errors.As(err, &keep) && !cn.broken {
-			c.putConn(cn)
-			return res, keep.err
-		}
+		res, started, err := c.readOn(ctx, cn, req, dst[:req.Length], deadline)
 		if err == nil && !cn.broken {
 			c.putConn(cn)
 			return res, nil
+		}
+		var keep errStatusKeep
+		if err != nil && errors.As(err, &keep) && !cn.broken {
+			c.putConn(cn)
+			return res, keep.err
 		}
 		cn.conn.Close()
 		if err == nil {
@@ -311,8 +322,8 @@ func (c *Client) Read(ctx context.Context, addr string, req *ReadRequest, dst []
 			return res, keep.err
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil || errors.Is(err, os.ErrDeadlineExceeded) {
-			// The connection's deadline is the context's: a timeout on it
-			// is the context's deadline, even if its timer has not fired.
+			// The connection's deadline is the read's (the context's or
+			// the timeout's): a timeout on it is that deadline passing.
 			if ctxErr == nil {
 				ctxErr = context.DeadlineExceeded
 			}
@@ -336,27 +347,22 @@ func isConnReset(err error) bool {
 
 // readOn runs one request on cn. started reports whether any response bytes
 // arrived. On error the connection must be discarded.
-func (c *Client) readOn(ctx context.Context, cn *clientConn, req *ReadRequest, dst []byte) (res ReadResult, started bool, err error) {
-	deadline, _ := ctx.Deadline()
-	if ctx.Done() == nil {
-		// A context that is never done but reports a deadline: only the
-		// connection's own deadline enforces it.
-		if err := cn.conn.SetDeadline(deadline); err != nil {
-			return res, false, err
-		}
+func (c *Client) readOn(ctx context.Context, cn *clientConn, req *ReadRequest, dst []byte, deadline time.Time) (res ReadResult, started bool, err error) {
+	// The deadline is the connection's (no timer or context per read);
+	// a cancellable ctx also closes the read mid-response when cancelled:
+	// the blocked read returns at once and the connection is never reused.
+	if err := cn.conn.SetDeadline(deadline); err != nil {
+		return res, false, err
 	}
-	// Cancellation and the deadline (a context with a deadline is done when
-	// it passes) close the connection mid-response: the blocked read
-	// returns at once and the connection is never reused. No per-read
-	// SetDeadline: its timer, set and cleared on every read, cost tail
-	// latency under load.
-	stop := context.AfterFunc(ctx, func() { _ = cn.conn.SetDeadline(time.Unix(1, 0)) })
-	defer func() {
-		if !stop() {
-			// The callback ran or may still run: never reuse this one.
-			cn.broken = true
-		}
-	}()
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { _ = cn.conn.SetDeadline(time.Unix(1, 0)) })
+		defer func() {
+			if !stop() {
+				// The callback ran or may still run: never reuse this one.
+				cn.broken = true
+			}
+		}()
+	}
 
 	timeout := time.Until(deadline)
 	if timeout <= 0 {

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -362,15 +363,21 @@ func clip(s string) string {
 // readFrame reads one frame header and, for non-segment frames, its body into
 // buf (grown as needed). For a segment, the body (CRC list) is read but not
 // the data that follows.
-func readFrame(r io.Reader, buf []byte) (frameHdr, []byte, error) {
-	var hb [FrameHeaderSize]byte
-	if _, err := io.ReadFull(r, hb[:]); err != nil {
+func readFrame(r *bufio.Reader, buf []byte) (frameHdr, []byte, error) {
+	// Peek, not a local array: an array passed to io.ReadFull escapes, an
+	// allocation on every frame of every read.
+	hb, err := r.Peek(FrameHeaderSize)
+	if err != nil {
+		if err == io.EOF && len(hb) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
 		return frameHdr{}, buf, err
 	}
-	h, err := parseFrameHeader(hb[:])
+	h, err := parseFrameHeader(hb)
 	if err != nil {
 		return h, buf, err
 	}
+	_, _ = r.Discard(FrameHeaderSize)
 	if cap(buf) < int(h.n) {
 		buf = make([]byte, h.n)
 	}

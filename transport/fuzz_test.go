@@ -79,7 +79,7 @@ func FuzzRequest(f *testing.F) {
 		f.Add(appendRequest(nil, 7, &r, 12345))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h, body, err := readFrame(bytes.NewReader(b), nil)
+		h, body, err := readFrame(bufio.NewReader(bytes.NewReader(b)), nil)
 		if err != nil || h.typ != frameRequest {
 			return
 		}

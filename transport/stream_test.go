@@ -464,3 +464,41 @@ func TestProtocolViolations(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallResponseShortPageFile: a small response is assembled in memory,
+// so a page file that turns out shorter than the segment costs the handler
+// an error it can report (a clean status to the reader), not a broken
+// connection; the next read on the same connection works.
+func TestSmallResponseShortPageFile(t *testing.T) {
+	data := pattern(3, 64<<10)
+	obj := newTestObject(t, t.TempDir(), "short", data, int64(len(data)))
+	h := ReadHandlerFunc(func(ctx context.Context, req *ReadRequest, w ResponseWriter) error {
+		if err := w.WriteHeader(ReadHeader{Size: int64(len(data)), ETag: "e", Version: 1}); err != nil {
+			return err
+		}
+		if req.Path == "lake/short" {
+			// Claims 4 KiB more than the file holds.
+			crcs := ChunkCRCs(nil, make([]byte, len(data)+4096), DefaultChunkSize)
+			if err := w.WriteFileSegment(0, obj.f, obj.dataOff, int64(len(data))+4096, DefaultChunkSize, crcs); err != nil {
+				return Errorf(StatusInternal, "page file: %v", err)
+			}
+			return nil
+		}
+		return w.WriteFileSegment(0, obj.f, obj.dataOff, int64(len(data)), DefaultChunkSize, obj.crcs[0])
+	})
+	ts := startServer(t, ServerConfig{}, nil, h)
+	c := newTestClient(t, ClientConfig{MaxIdlePerAddr: 1})
+	dst := make([]byte, len(data))
+	_, err := c.Read(context.Background(), ts.addr, &ReadRequest{Path: "lake/short", Length: int64(len(data))}, dst)
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != StatusInternal {
+		t.Fatalf("short page file: %v, want a StatusInternal error", err)
+	}
+	if n := len(c.idle[ts.addr]); n != 1 {
+		t.Fatalf("%d idle connections after a clean error response, want 1 (kept)", n)
+	}
+	res, err := c.Read(context.Background(), ts.addr, &ReadRequest{Path: "lake/ok", Length: int64(len(data))}, dst)
+	if err != nil || res.N != len(data) || !bytes.Equal(dst, data) {
+		t.Fatalf("read after the error: n=%d err=%v", res.N, err)
+	}
+}

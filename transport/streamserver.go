@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,8 +61,9 @@ type streamConn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	w             responseWriter // reused by serveOne
-	writeDeadline time.Time      // as last set on raw
+	w             responseWriter                            // reused by serveOne
+	onWait        func(context.CancelFunc, <-chan struct{}) // c.watchHangup, bound once
+	writeDeadline time.Time                                 // as last set on raw
 
 	mu       sync.Mutex
 	draining bool // set by Shutdown: stop reading requests, finish the current one
@@ -79,6 +81,7 @@ type queuedRequest struct {
 func (s *Server) serveStream(raw net.Conn, br *bufio.Reader) {
 	c := &streamConn{s: s, raw: raw, br: br, bw: bufio.NewWriterSize(raw, 64<<10)}
 	c.tcp, _ = raw.(*net.TCPConn)
+	c.onWait = c.watchHangup
 	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	defer c.cancel()
 	if !s.trackStream(c, true) {
@@ -183,7 +186,7 @@ func (c *streamConn) serveOne(q queuedRequest) (err error) {
 	}
 	now := time.Now()
 	rctx := newReqContext(c.ctx, now.Add(timeout))
-	rctx.onWait = c.watchHangup
+	rctx.onWait = c.onWait
 	defer rctx.release()
 	var ctx context.Context = rctx
 	// The write deadline keeps a stuck client from pinning this goroutine;
@@ -201,7 +204,8 @@ func (c *streamConn) serveOne(q queuedRequest) (err error) {
 	// once or twice per response instead of once per frame. Large responses
 	// are not corked: there the frames are negligible and the cork only
 	// delays the stream.
-	if q.req.Length <= corkMaxLength {
+	small := q.req.Length <= smallResponseLength
+	if !small && q.req.Length <= corkMaxLength {
 		c.cork(true)
 		defer c.cork(false)
 	}
@@ -209,6 +213,20 @@ func (c *streamConn) serveOne(q queuedRequest) (err error) {
 	// One writer per connection, reset per request, keeps its buffers.
 	w := &c.w
 	*w = responseWriter{c: c, id: q.id, req: &q.req, buf: w.buf[:0], crcs: w.crcs[:0]}
+	if small {
+		// A small response is assembled whole (page bytes by pread) and
+		// leaves in one write: one syscall instead of write, sendfile,
+		// write, and the reader wakes once.
+		bp := smallBufs.Get().(*[]byte)
+		w.small, w.out = true, (*bp)[:0]
+		defer func() {
+			if cap(w.out) <= 2*smallResponseLength {
+				*bp = w.out[:0]
+				smallBufs.Put(bp)
+			}
+			w.small, w.out = false, nil
+		}()
+	}
 	herr := c.s.validateRead(&q.req)
 	if herr == nil {
 		herr = c.callHandler(ctx, &q.req, w)
@@ -232,11 +250,23 @@ func (c *streamConn) serveOne(q queuedRequest) (err error) {
 		w.stats.Node = c.s.cfg.NodeID
 	}
 	w.buf = appendTrailer(w.buf[:0], st, msg, &w.stats)
+	if w.small {
+		w.out = append(w.out, w.buf...)
+		_, err := c.raw.Write(w.out) // nothing is buffered in bw
+		return err
+	}
 	if _, err := c.bw.Write(w.buf); err != nil {
 		return err
 	}
 	return c.bw.Flush()
 }
+
+// smallResponseLength is the largest request whose response is assembled in
+// memory and sent with one write (see serveOne).
+const smallResponseLength = 128 << 10
+
+// smallBufs holds the buffers small responses are assembled in.
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, 0, smallResponseLength+64<<10); return &b }}
 
 // hangupPoll is how often a waiting request checks for the client hanging up.
 const hangupPoll = 20 * time.Millisecond
@@ -319,7 +349,19 @@ type responseWriter struct {
 	stats      ReadStats
 	buf        []byte
 	crcs       []uint32
-	werr       error // sticky: a failed write breaks the connection
+	werr       error  // sticky: a failed write breaks the connection
+	small      bool   // assemble the response in out, sent by serveOne
+	out        []byte // the small response so far
+}
+
+// put sends p, or appends it to the small response.
+func (w *responseWriter) put(p []byte) error {
+	if w.small {
+		w.out = append(w.out, p...)
+		return nil
+	}
+	_, w.werr = w.c.bw.Write(p)
+	return w.werr
 }
 
 func (w *responseWriter) Stats() *ReadStats { return &w.stats }
@@ -334,8 +376,7 @@ func (w *responseWriter) WriteHeader(h ReadHeader) error {
 	w.headerSent = true
 	w.header = h
 	w.buf = appendHeader(w.buf[:0], w.id, &h)
-	_, w.werr = w.c.bw.Write(w.buf)
-	return w.werr
+	return w.put(w.buf)
 }
 
 func (w *responseWriter) checkSegment(logicalOff, length int64, chunkSize, ncrcs int) error {
@@ -359,11 +400,11 @@ func (w *responseWriter) WriteSegment(logicalOff int64, data []byte) error {
 			return err
 		}
 		w.buf = appendSegmentHeader(w.buf[:0], logicalOff, int64(n), DefaultChunkSize, w.crcs)
-		if _, w.werr = w.c.bw.Write(w.buf); w.werr != nil {
-			return w.werr
+		if err := w.put(w.buf); err != nil {
+			return err
 		}
-		if _, w.werr = w.c.bw.Write(data[:n]); w.werr != nil {
-			return w.werr
+		if err := w.put(data[:n]); err != nil {
+			return err
 		}
 		data, logicalOff = data[n:], logicalOff+int64(n)
 	}
@@ -381,6 +422,19 @@ func (w *responseWriter) WriteFileSegment(logicalOff int64, f *os.File, fileOff,
 		return fmt.Errorf("%w: negative file offset", ErrBadRequest)
 	}
 	w.buf = appendSegmentHeader(w.buf[:0], logicalOff, length, chunkSize, crcs)
+	if w.small {
+		// Nothing is on the wire yet: a failed pread takes the segment
+		// back, and the handler can still report the error cleanly.
+		mark := len(w.out)
+		w.out = append(w.out, w.buf...)
+		start := len(w.out)
+		w.out = slices.Grow(w.out, int(length))[:start+int(length)]
+		if _, err := f.ReadAt(w.out[start:], fileOff); err != nil {
+			w.out = w.out[:mark]
+			return fmt.Errorf("transport: reading %d bytes of %s at %d: %w", length, f.Name(), fileOff, err)
+		}
+		return nil
+	}
 	if _, w.werr = w.c.bw.Write(w.buf); w.werr != nil {
 		return w.werr
 	}
