@@ -358,10 +358,7 @@ func IfMatch(etag string) ReadOption { return func(o *readOpts) { o.etag = etag 
 // ReadAt reads len(p) bytes at off of the file at path (bucket/key), with
 // io.ReaderAt semantics: fewer bytes only at the end of the file, with io.EOF.
 func (c *Client) ReadAt(ctx context.Context, path string, p []byte, off int64, opts ...ReadOption) (int, error) {
-	var o readOpts
-	for _, f := range opts {
-		f(&o)
-	}
+	o := applyOpts(opts)
 	res, st, err := c.read(ctx, path, p, off, o)
 	if o.stats != nil {
 		o.stats.add(st)
@@ -373,6 +370,19 @@ func (c *Client) ReadAt(ctx context.Context, path string, p []byte, off int64, o
 		return res.N, io.EOF
 	}
 	return res.N, nil
+}
+
+// applyOpts collects the options. Kept apart so that a read without options
+// does not move its readOpts to the heap (the option funcs take a pointer).
+func applyOpts(opts []ReadOption) readOpts {
+	if len(opts) == 0 {
+		return readOpts{}
+	}
+	o := new(readOpts)
+	for _, f := range opts {
+		f(o)
+	}
+	return *o
 }
 
 // permanent reports errors that another node would answer the same way.

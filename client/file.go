@@ -28,10 +28,7 @@ type File struct {
 
 // Open resolves the file's size and version through its owner.
 func (c *Client) Open(ctx context.Context, path string, opts ...ReadOption) (*File, error) {
-	var o readOpts
-	for _, f := range opts {
-		f(&o)
-	}
+	o := applyOpts(opts)
 	res, st, err := c.read(ctx, path, nil, 0, o)
 	if o.stats != nil {
 		o.stats.add(st)

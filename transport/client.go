@@ -229,6 +229,8 @@ type clientConn struct {
 	buf    []byte
 	crcs   []uint32
 	broken bool
+	// lastNode is the serving node's name from the last trailer.
+	lastNode string
 }
 
 func (c *Client) getConn(ctx context.Context, addr string, fresh bool, deadline time.Time) (*clientConn, bool, error) {
@@ -432,6 +434,12 @@ func (c *Client) readResponse(cn *clientConn, id uint64, req *ReadRequest, dst [
 			st, msg, stats, err := parseTrailer(body)
 			if err != nil {
 				return res, true, err
+			}
+			// One connection talks to one node: keep one copy of its name.
+			if stats.Node == cn.lastNode {
+				stats.Node = cn.lastNode
+			} else {
+				cn.lastNode = stats.Node
 			}
 			res.Stats = stats
 			res.N = int(next - req.Offset)

@@ -63,6 +63,7 @@ type streamConn struct {
 
 	w             responseWriter                            // reused by serveOne
 	onWait        func(context.CancelFunc, <-chan struct{}) // c.watchHangup, bound once
+	cur           queuedRequest                             // the request being served: its req is the handler\'s, with no allocation
 	writeDeadline time.Time                                 // as last set on raw
 
 	mu       sync.Mutex
@@ -120,7 +121,8 @@ func (s *Server) serveStream(raw net.Conn, br *bufio.Reader) {
 			}
 			return
 		}
-		if err := c.serveOne(q); err != nil {
+		c.cur = q
+		if err := c.serveOne(&c.cur); err != nil {
 			s.log.Debug("stream write failed", "remote", raw.RemoteAddr(), "err", err)
 			return
 		}
@@ -179,7 +181,7 @@ func (s *Server) validateRead(r *ReadRequest) error {
 }
 
 // serveOne answers one request; an error means the connection is broken.
-func (c *streamConn) serveOne(q queuedRequest) (err error) {
+func (c *streamConn) serveOne(q *queuedRequest) (err error) {
 	timeout := c.s.cfg.WriteTimeout
 	if q.timeout > 0 {
 		timeout = min(timeout, q.timeout)
