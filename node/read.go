@@ -98,7 +98,7 @@ func (n *Node) observeRead(start time.Time, st *transport.ReadStats) {
 	case st.BytesPeer > 0:
 		src = sourcePeer
 	}
-	n.metrics.readDuration.WithLabelValues(src).Observe(time.Since(start).Seconds())
+	n.metrics.readDurBy[src].Observe(time.Since(start).Seconds())
 }
 
 // serveHere serves the read from this node's pages and the under-store.
@@ -210,7 +210,7 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 						if src == sourceLocal {
 							// Bytes of a joined fetch were counted when
 							// they were fetched.
-							n.metrics.readBytes.WithLabelValues(sourceLocal).Add(float64(hi - lo))
+							n.metrics.readBytesLocal.Add(float64(hi - lo))
 						}
 					case src == sourcePeer:
 						st.PagesMissed++
@@ -271,7 +271,7 @@ func (n *Node) sendFromHandle(w *response, st *transport.ReadStats, hdr transpor
 	st.PagesHit++
 	st.BytesLocal += hi - lo
 	n.metrics.hits.Inc()
-	n.metrics.readBytes.WithLabelValues(sourceLocal).Add(float64(hi - lo))
+	n.metrics.readBytesLocal.Add(float64(hi - lo))
 	return nil
 }
 
@@ -300,7 +300,7 @@ func (n *Node) sendVerified(w *response, st *transport.ReadStats, hdr transport.
 	st.PagesHit++
 	st.BytesLocal += hi - lo
 	n.metrics.hits.Inc()
-	n.metrics.readBytes.WithLabelValues(sourceLocal).Add(float64(hi - lo))
+	n.metrics.readBytesLocal.Add(float64(hi - lo))
 	return w.WriteSegment(pStart+lo, buf)
 }
 

@@ -80,6 +80,7 @@ type Server struct {
 	grpc        *grpc.Server
 	metrics     *grpcprom.ServerMetrics
 	readHandler ReadHandler
+	smallBufs   sync.Pool // *[]byte buffers small stream responses are assembled in
 	baseCtx     context.Context
 	stop        context.CancelFunc
 	// stopping ends when Shutdown starts: ring watches, which never end on

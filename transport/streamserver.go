@@ -219,12 +219,16 @@ func (c *streamConn) serveOne(q *queuedRequest) (err error) {
 		// A small response is assembled whole (page bytes by pread) and
 		// leaves in one write: one syscall instead of write, sendfile,
 		// write, and the reader wakes once.
-		bp := smallBufs.Get().(*[]byte)
+		bp, ok := c.s.smallBufs.Get().(*[]byte)
+		if !ok {
+			b := make([]byte, 0, smallResponseLength+64<<10)
+			bp = &b
+		}
 		w.small, w.out = true, (*bp)[:0]
 		defer func() {
 			if cap(w.out) <= 2*smallResponseLength {
 				*bp = w.out[:0]
-				smallBufs.Put(bp)
+				c.s.smallBufs.Put(bp)
 			}
 			w.small, w.out = false, nil
 		}()
@@ -266,9 +270,6 @@ func (c *streamConn) serveOne(q *queuedRequest) (err error) {
 // smallResponseLength is the largest request whose response is assembled in
 // memory and sent with one write (see serveOne).
 const smallResponseLength = 128 << 10
-
-// smallBufs holds the buffers small responses are assembled in.
-var smallBufs = sync.Pool{New: func() any { b := make([]byte, 0, smallResponseLength+64<<10); return &b }}
 
 // hangupPoll is how often a waiting request checks for the client hanging up.
 const hangupPoll = 20 * time.Millisecond
