@@ -52,6 +52,13 @@ func TestReadRoundTrip(t *testing.T) {
 					off := r.Int64N(size + 1)
 					cases = append(cases, [2]int64{off, r.Int64N(size - off + 1)})
 				}
+				// Small reads: assembled in memory, or (over smallCopyMax
+				// with the overhanging chunks) sent with sendfile after
+				// all, or corked; at random offsets, so chunks overhang.
+				for _, l := range []int64{1, 4095, 16 << 10, 64<<10 - 1, 64 << 10, 64<<10 + 1, 100 << 10, 128 << 10, 200 << 10} {
+					off := r.Int64N(size + 1)
+					cases = append(cases, [2]int64{off, min(l, size-off)})
+				}
 				for _, tc := range cases {
 					req := &ReadRequest{Path: path, Offset: tc[0], Length: tc[1]}
 					want := o.data[tc[0]:min(tc[0]+tc[1], size)]

@@ -261,6 +261,9 @@ func (c *streamConn) serveOne(q *queuedRequest) (err error) {
 		_, err := c.raw.Write(w.out) // nothing is buffered in bw
 		return err
 	}
+	if w.corked {
+		defer c.cork(false)
+	}
 	if _, err := c.bw.Write(w.buf); err != nil {
 		return err
 	}
@@ -268,8 +271,12 @@ func (c *streamConn) serveOne(q *queuedRequest) (err error) {
 }
 
 // smallResponseLength is the largest request whose response is assembled in
-// memory and sent with one write (see serveOne).
-const smallResponseLength = 128 << 10
+// memory and sent with one write (see serveOne), as long as it stays within
+// smallCopyMax bytes: a 64 KiB read with 16 KiB chunks sends ~80 KiB.
+const (
+	smallResponseLength = 128 << 10
+	smallCopyMax        = 96 << 10
+)
 
 // hangupPoll is how often a waiting request checks for the client hanging up.
 const hangupPoll = 20 * time.Millisecond
@@ -355,6 +362,7 @@ type responseWriter struct {
 	werr       error  // sticky: a failed write breaks the connection
 	small      bool   // assemble the response in out, sent by serveOne
 	out        []byte // the small response so far
+	corked     bool   // left small mode under a cork: serveOne uncorks
 }
 
 // put sends p, or appends it to the small response.
@@ -425,6 +433,19 @@ func (w *responseWriter) WriteFileSegment(logicalOff int64, f *os.File, fileOff,
 		return fmt.Errorf("%w: negative file offset", ErrBadRequest)
 	}
 	w.buf = appendSegmentHeader(w.buf[:0], logicalOff, length, chunkSize, crcs)
+	if w.small && len(w.out)+int(length) > smallCopyMax {
+		// Too many bytes to be worth copying (measured: at 128 KiB the
+		// copy cost more than the syscalls it saved): what is assembled
+		// goes to the connection buffer, the rest streams with sendfile
+		// under a cork that serveOne releases.
+		w.c.cork(true)
+		w.corked = true
+		w.small = false
+		if _, w.werr = w.c.bw.Write(w.out); w.werr != nil {
+			return w.werr
+		}
+		w.out = w.out[:0]
+	}
 	if w.small {
 		// Nothing is on the wire yet: a failed pread takes the segment
 		// back, and the handler can still report the error cleanly.
