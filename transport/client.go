@@ -431,16 +431,13 @@ func (c *Client) readResponse(cn *clientConn, id uint64, req *ReadRequest, dst [
 				next = end
 			}
 		case frameTrailer:
-			st, msg, stats, err := parseTrailer(body)
+			// One connection talks to one node: its name is kept, not
+			// allocated again for every response.
+			st, msg, stats, err := parseTrailer(body, cn.lastNode)
 			if err != nil {
 				return res, true, err
 			}
-			// One connection talks to one node: keep one copy of its name.
-			if stats.Node == cn.lastNode {
-				stats.Node = cn.lastNode
-			} else {
-				cn.lastNode = stats.Node
-			}
+			cn.lastNode = stats.Node
 			res.Stats = stats
 			res.N = int(next - req.Offset)
 			if hdr.Status != StatusOK {

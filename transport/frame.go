@@ -330,7 +330,9 @@ func appendTrailer(b []byte, st Status, msg string, s *ReadStats) []byte {
 	return append(b, msg...)
 }
 
-func parseTrailer(p []byte) (st Status, msg string, s ReadStats, err error) {
+// parseTrailer decodes a trailer frame body. prevNode, the node name of the
+// previous trailer on the connection, is returned as is when it repeats.
+func parseTrailer(p []byte, prevNode string) (st Status, msg string, s ReadStats, err error) {
 	if len(p) < trailerFixed {
 		return 0, "", s, fmt.Errorf("%w: short trailer frame", ErrProtocol)
 	}
@@ -345,8 +347,14 @@ func parseTrailer(p []byte) (st Status, msg string, s ReadStats, err error) {
 	if trailerFixed+nl+ml != len(p) {
 		return 0, "", s, fmt.Errorf("%w: trailer frame lengths do not add up", ErrProtocol)
 	}
-	s.Node = string(p[trailerFixed : trailerFixed+nl])
-	msg = string(p[trailerFixed+nl:])
+	if node := p[trailerFixed : trailerFixed+nl]; string(node) == prevNode {
+		s.Node = prevNode // the usual case on a connection: no new string
+	} else {
+		s.Node = string(node)
+	}
+	if ml > 0 {
+		msg = string(p[trailerFixed+nl:])
+	}
 	return st, msg, s, nil
 }
 

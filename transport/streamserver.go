@@ -201,11 +201,11 @@ func (c *streamConn) serveOne(q *queuedRequest) (err error) {
 		_ = c.raw.SetWriteDeadline(c.writeDeadline)
 	}
 
-	// Cork the socket for the whole of a small response: header, segment
-	// (sendfile) and trailer leave as few full packets, so the reader wakes
-	// once or twice per response instead of once per frame. Large responses
-	// are not corked: there the frames are negligible and the cork only
-	// delays the stream.
+	// Small responses are assembled in memory (below). Medium ones are
+	// corked: header, segment (sendfile) and trailer leave as few full
+	// packets, so the reader wakes once or twice per response instead of
+	// once per frame. Large responses are not corked: there the frames are
+	// negligible and the cork only delays the stream.
 	small := q.req.Length <= smallResponseLength
 	if !small && q.req.Length <= corkMaxLength {
 		c.cork(true)
