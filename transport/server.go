@@ -80,7 +80,8 @@ type Server struct {
 	grpc        *grpc.Server
 	metrics     *grpcprom.ServerMetrics
 	readHandler ReadHandler
-	smallBufs   sync.Pool // *[]byte buffers small stream responses are assembled in
+	smallBufs   sync.Pool     // *[]byte buffers small stream responses are assembled in
+	watchSlots  chan struct{} // one per running hang-up watcher (streamConn.watchHangup)
 	baseCtx     context.Context
 	stop        context.CancelFunc
 	// stopping ends when Shutdown starts: ring watches, which never end on
@@ -104,7 +105,8 @@ func NewServer(cfg ServerConfig, impl ControlServer, readHandler ReadHandler) (*
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, log: logger(cfg.Logger), readHandler: readHandler, streams: map[*streamConn]struct{}{}}
+	s := &Server{cfg: cfg, log: logger(cfg.Logger), readHandler: readHandler, streams: map[*streamConn]struct{}{},
+		watchSlots: make(chan struct{}, maxHangupWatchers)}
 	s.baseCtx, s.stop = context.WithCancel(context.Background())
 	s.stopping, s.stopWatching = context.WithCancel(context.Background())
 	s.metrics = cfg.Metrics

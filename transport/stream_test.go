@@ -354,6 +354,14 @@ func TestReadCancelMidResponse(t *testing.T) {
 	if err := <-h.ctxEnded; !errors.Is(err, context.Canceled) {
 		t.Fatalf("handler context: %v, want Canceled (connection closed)", err)
 	}
+	// The hang-up watcher gives its slot back.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(ts.srv.watchSlots) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d hang-up watchers still running", len(ts.srv.watchSlots))
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func TestShutdownDrainsReads(t *testing.T) {

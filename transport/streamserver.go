@@ -285,8 +285,9 @@ const hangupPoll = 20 * time.Millisecond
 // context's Done) when the client closes the connection meanwhile, as a
 // reader goroutine would notice, without one per connection: cached reads
 // never wait and never pay for it. It polls the socket for a hang-up without
-// consuming anything (a pipelined request stays in the socket buffer), until
-// the request is released.
+// consuming anything (a pipelined request stays in the socket buffer), with
+// a non-blocking poll every hangupPoll, until the request is released. At
+// most maxHangupWatchers run per server.
 func (c *streamConn) watchHangup(cancel context.CancelFunc, released <-chan struct{}) {
 	if c.tcp == nil {
 		return
@@ -295,28 +296,43 @@ func (c *streamConn) watchHangup(cancel context.CancelFunc, released <-chan stru
 	if err != nil {
 		return
 	}
+	select {
+	case c.s.watchSlots <- struct{}{}:
+	default:
+		// Enough watchers already: this request still ends at its
+		// deadline or at the next failed write.
+		return
+	}
 	go func() {
+		defer func() { <-c.s.watchSlots }()
+		tick := time.NewTicker(hangupPoll)
+		defer tick.Stop()
 		for {
-			select {
-			case <-released:
-				return
-			default:
-			}
 			hup := false
-			// Control keeps the descriptor from being closed (and its
-			// number reused) while poll looks at it.
+			// A poll that does not block (no thread is pinned while the
+			// request waits); Control keeps the descriptor from being
+			// closed, and its number reused, while poll looks at it.
 			cerr := rc.Control(func(fd uintptr) {
 				fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
-				n, err := unix.Poll(fds, int(hangupPoll/time.Millisecond))
+				n, err := unix.Poll(fds, 0)
 				hup = err == nil && n > 0 && fds[0].Revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0
 			})
 			if cerr != nil || hup {
 				cancel()
 				return
 			}
+			select {
+			case <-released:
+				return
+			case <-tick.C:
+			}
 		}
 	}()
 }
+
+// maxHangupWatchers bounds the goroutines watching waiting requests for a
+// hang-up (each polls its socket every hangupPoll).
+const maxHangupWatchers = 256
 
 // corkMaxLength is the largest request whose response is corked.
 const corkMaxLength = 256 << 10
