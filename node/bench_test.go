@@ -112,12 +112,21 @@ func rawTCPServer(b *testing.B, chunk int) (addr string, stop func()) {
 	return l.Addr().String(), func() { l.Close(); wg.Wait() }
 }
 
-const benchStreams = 4
+// benchStreams is how many streams BenchmarkRemoteCachedRead runs: 4, or
+// RINGCACHE_BENCH_STREAMS.
+func benchStreams() int {
+	if v, err := strconv.Atoi(os.Getenv("RINGCACHE_BENCH_STREAMS")); err == nil && v > 0 {
+		return v
+	}
+	return 4
+}
 
-// BenchmarkRemoteCachedRead: 4 streams reading cached 1 MiB pages from a
-// remote node, vs raw loopback TCP moving 1 MiB buffers from memory.
+// BenchmarkRemoteCachedRead: 4 streams (RINGCACHE_BENCH_STREAMS) reading
+// cached 1 MiB pages from a remote node, vs raw loopback TCP moving 1 MiB
+// buffers from memory.
 func BenchmarkRemoteCachedRead(b *testing.B) {
 	const page = 1 << 20
+	streams := benchStreams()
 	b.Run("raw-tcp", func(b *testing.B) {
 		addr, stop := rawTCPServer(b, page)
 		defer stop()
@@ -126,7 +135,7 @@ func BenchmarkRemoteCachedRead(b *testing.B) {
 		left := b.N
 		b.ResetTimer()
 		var wg sync.WaitGroup
-		for range benchStreams {
+		for range streams {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -178,7 +187,7 @@ func BenchmarkRemoteCachedRead(b *testing.B) {
 		left, i := b.N, 0
 		b.ResetTimer()
 		var wg sync.WaitGroup
-		for range benchStreams {
+		for range streams {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
