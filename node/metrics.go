@@ -29,9 +29,11 @@ type metrics struct {
 	replaySeconds prometheus.Gauge
 
 	// Children of the vectors resolved once: looking a child up by its
-	// label value hashes the value on every read.
-	readBytesLocal prometheus.Counter
-	readDurBy      map[string]prometheus.Observer // by source
+	// label values hashes them and takes a lock on every read.
+	readBytesLocal  prometheus.Counter
+	readDurLocal    prometheus.Observer
+	readDurPeer     prometheus.Observer
+	readDurUnderstr prometheus.Observer
 }
 
 func newMetrics(n *Node) *metrics {
@@ -60,12 +62,13 @@ func newMetrics(n *Node) *metrics {
 	m.replaySeconds = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "ringcache_journal_replay_seconds", Help: "Seconds the last journal replay took at start-up.",
 	})
-	m.readDurBy = map[string]prometheus.Observer{}
 	for _, s := range []string{sourceLocal, sourcePeer, sourceUnderstore} {
 		m.readBytes.WithLabelValues(s)
-		m.readDurBy[s] = m.readDuration.WithLabelValues(s)
 	}
 	m.readBytesLocal = m.readBytes.WithLabelValues(sourceLocal)
+	m.readDurLocal = m.readDuration.WithLabelValues(sourceLocal)
+	m.readDurPeer = m.readDuration.WithLabelValues(sourcePeer)
+	m.readDurUnderstr = m.readDuration.WithLabelValues(sourceUnderstore)
 	m.reg.MustRegister(m.readBytes, m.hits, m.misses, m.readDuration, m.understoreReq, m.forwards, m.replaySeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 

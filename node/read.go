@@ -91,14 +91,14 @@ func isChanged(err error) bool {
 }
 
 func (n *Node) observeRead(start time.Time, st *transport.ReadStats) {
-	src := sourceLocal
+	obs := n.metrics.readDurLocal
 	switch {
 	case st.BytesUnderstore > 0:
-		src = sourceUnderstore
+		obs = n.metrics.readDurUnderstr
 	case st.BytesPeer > 0:
-		src = sourcePeer
+		obs = n.metrics.readDurPeer
 	}
-	n.metrics.readDurBy[src].Observe(time.Since(start).Seconds())
+	obs.Observe(time.Since(start).Seconds())
 }
 
 // serveHere serves the read from this node's pages and the under-store.

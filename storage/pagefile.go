@@ -39,12 +39,8 @@ type pageHeader struct {
 
 func chunksOf(length, chunk int64) int { return int((length + chunk - 1) / chunk) }
 
-// chunkCRCs computes the chunk CRCs of data in chunks of ChunkSize and the
-// CRC of the array.
-func chunkCRCs(data []byte, crcs []uint32) ([]uint32, uint32) {
-	return chunkCRCsOf(data, ChunkSize, crcs)
-}
-
+// chunkCRCsOf computes the CRCs of data's chunks of chunk bytes and the CRC
+// of the array.
 func chunkCRCsOf(data []byte, chunk int, crcs []uint32) ([]uint32, uint32) {
 	crcs = crcs[:0]
 	for off := 0; off < len(data); off += chunk {
@@ -69,12 +65,8 @@ func crcArraySum(crcs []uint32) uint32 {
 }
 
 // encodePageHeader fills hdr (DataOffset bytes, zeroed by the caller) in
-// the current format; h.crcs are over ChunkSize chunks.
-func encodePageHeader(hdr []byte, h *pageHeader) {
-	encodePageHeaderAs(hdr, h, pageFormatVersion, ChunkSize)
-}
-
-func encodePageHeaderAs(hdr []byte, h *pageHeader, version uint16, chunk uint32) {
+// the given format; h.crcs are over chunks of chunk bytes.
+func encodePageHeader(hdr []byte, h *pageHeader, version uint16, chunk uint32) {
 	copy(hdr, pageMagic)
 	binary.LittleEndian.PutUint16(hdr[4:], version)
 	copy(hdr[8:24], h.key.File[:])

@@ -90,6 +90,9 @@ type Store struct {
 	// Not journaled: after a restart nothing of the old incarnation is in
 	// flight. Entries older than retiredHold are pruned.
 	retired map[FileID]retiredFile
+	// retiredPruneAt is the size of retired that triggers the next prune:
+	// doubled after a prune that keeps many, so pruning stays amortized O(1).
+	retiredPruneAt int
 	// writeFormat1 makes writePage write format-1 page files, as an older
 	// version did; only tests set it, to check that those are still read.
 	writeFormat1 bool
@@ -409,12 +412,13 @@ type retiredFile struct {
 // entries once there are many.
 func (s *Store) retireLocked(id FileID, version uint64) {
 	now := s.now()
-	if len(s.retired) >= 4096 {
+	if len(s.retired) >= max(s.retiredPruneAt, 4096) {
 		for k, r := range s.retired {
 			if now.Sub(r.at) > retiredHold {
 				delete(s.retired, k)
 			}
 		}
+		s.retiredPruneAt = 2 * len(s.retired)
 	}
 	s.retired[id] = retiredFile{version: version, at: now}
 }
@@ -864,16 +868,12 @@ func (s *Store) writePage(dir string, key PageKey, gen uint64, data []byte) (uin
 	hdr := (*bp)[:DataOffset]
 	clear(hdr)
 	var crcArr [maxChunks]uint32
-	var sum uint32
+	version, chunk := uint16(pageFormatVersion), ChunkSize
 	if s.writeFormat1 {
-		var crcs []uint32
-		crcs, sum = chunkCRCsOf(data, legacyChunkSize, crcArr[:0])
-		encodePageHeaderAs(hdr, &pageHeader{key: key, length: uint32(len(data)), gen: gen, crcs: crcs, sum: sum}, 1, legacyChunkSize)
-	} else {
-		var crcs []uint32
-		crcs, sum = chunkCRCs(data, crcArr[:0])
-		encodePageHeader(hdr, &pageHeader{key: key, length: uint32(len(data)), gen: gen, crcs: crcs, sum: sum})
+		version, chunk = 1, legacyChunkSize
 	}
+	crcs, sum := chunkCRCsOf(data, chunk, crcArr[:0])
+	encodePageHeader(hdr, &pageHeader{key: key, length: uint32(len(data)), gen: gen, crcs: crcs, sum: sum}, version, uint32(chunk))
 	f, err := s.fs.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return 0, noSpace(fmt.Errorf("storage: creating page file: %w", err))

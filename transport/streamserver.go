@@ -63,14 +63,14 @@ type streamConn struct {
 
 	w             responseWriter                            // reused by serveOne
 	onWait        func(context.CancelFunc, <-chan struct{}) // c.watchHangup, bound once
-	cur           queuedRequest                             // the request being served: its req is the handler\'s, with no allocation
+	cur           streamRequest                             // the request being served: its req is the handler's, with no allocation
 	writeDeadline time.Time                                 // as last set on raw
 
 	mu       sync.Mutex
 	draining bool // set by Shutdown: stop reading requests, finish the current one
 }
 
-type queuedRequest struct {
+type streamRequest struct {
 	id      uint64
 	req     ReadRequest
 	timeout time.Duration
@@ -130,19 +130,19 @@ func (s *Server) serveStream(raw net.Conn, br *bufio.Reader) {
 }
 
 // readRequest reads and decodes the next request frame, reusing buf.
-func (c *streamConn) readRequest(buf []byte) (queuedRequest, []byte, error) {
+func (c *streamConn) readRequest(buf []byte) (streamRequest, []byte, error) {
 	h, body, err := readFrame(c.br, buf)
 	if err != nil {
-		return queuedRequest{}, body, err
+		return streamRequest{}, body, err
 	}
 	if h.typ != frameRequest {
-		return queuedRequest{}, body, fmt.Errorf("%w: frame type %d, want a request", ErrProtocol, h.typ)
+		return streamRequest{}, body, fmt.Errorf("%w: frame type %d, want a request", ErrProtocol, h.typ)
 	}
 	id, req, tmo, err := parseRequest(body)
 	if err != nil {
-		return queuedRequest{}, body, err
+		return streamRequest{}, body, err
 	}
-	q := queuedRequest{id: id, req: req}
+	q := streamRequest{id: id, req: req}
 	if tmo > 0 {
 		q.timeout = time.Duration(min(tmo, uint64(1<<62)/1000)) * time.Microsecond
 	}
@@ -181,7 +181,7 @@ func (s *Server) validateRead(r *ReadRequest) error {
 }
 
 // serveOne answers one request; an error means the connection is broken.
-func (c *streamConn) serveOne(q *queuedRequest) (err error) {
+func (c *streamConn) serveOne(q *streamRequest) (err error) {
 	timeout := c.s.cfg.WriteTimeout
 	if q.timeout > 0 {
 		timeout = min(timeout, q.timeout)
@@ -206,15 +206,19 @@ func (c *streamConn) serveOne(q *queuedRequest) (err error) {
 	// packets, so the reader wakes once or twice per response instead of
 	// once per frame. Large responses are not corked: there the frames are
 	// negligible and the cork only delays the stream.
-	small := q.req.Length <= smallResponseLength
-	if !small && q.req.Length <= corkMaxLength {
-		c.cork(true)
-		defer c.cork(false)
-	}
-
 	// One writer per connection, reset per request, keeps its buffers.
 	w := &c.w
 	*w = responseWriter{c: c, id: q.id, req: &q.req, buf: w.buf[:0], crcs: w.crcs[:0]}
+	defer func() {
+		if w.corked {
+			c.cork(false)
+		}
+	}()
+	small := q.req.Length <= smallResponseLength
+	if !small && q.req.Length <= corkMaxLength {
+		c.cork(true)
+		w.corked = true
+	}
 	if small {
 		// A small response is assembled whole (page bytes by pread) and
 		// leaves in one write: one syscall instead of write, sendfile,
@@ -260,9 +264,6 @@ func (c *streamConn) serveOne(q *queuedRequest) (err error) {
 		w.out = append(w.out, w.buf...)
 		_, err := c.raw.Write(w.out) // nothing is buffered in bw
 		return err
-	}
-	if w.corked {
-		defer c.cork(false)
 	}
 	if _, err := c.bw.Write(w.buf); err != nil {
 		return err
@@ -378,7 +379,7 @@ type responseWriter struct {
 	werr       error  // sticky: a failed write breaks the connection
 	small      bool   // assemble the response in out, sent by serveOne
 	out        []byte // the small response so far
-	corked     bool   // left small mode under a cork: serveOne uncorks
+	corked     bool   // the socket is corked: serveOne uncorks when done
 }
 
 // put sends p, or appends it to the small response.
