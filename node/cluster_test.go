@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -453,23 +454,18 @@ func TestOwnerFailureFailsOver(t *testing.T) {
 		checkRange(t, cl, p, want, 0, int64(len(want)))
 	}
 	// The ring drops the node on every survivor.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		ok := true
-		for _, n := range []*node.Node{c.Nodes[0], c.Nodes[2]} {
-			for _, m := range n.RingMembers() {
-				if m == victim.ID() {
-					ok = false
-				}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, n := range []*node.Node{c.Nodes[0], c.Nodes[2]} {
+		for {
+			v := n.RingVersion()
+			if !slices.Contains(n.RingMembers(), victim.ID()) {
+				break
+			}
+			if err := n.WaitRingChange(ctx, v); err != nil {
+				t.Fatalf("the crashed node is still in %s's ring: %v", n.ID(), err)
 			}
 		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the crashed node is still in a survivor's ring")
-		}
-		c.Nodes[0].WaitRingChange(deadline)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 
 	"github.com/ringcache/ringcache/understore"
 )
@@ -75,22 +76,42 @@ func StartLocalCluster(ctx context.Context, cfg LocalClusterConfig) (*LocalClust
 }
 
 // WaitConverged waits until every running node has the same ring holding
-// every running node.
+// every running node. It wakes on any node's ring change (a node's own ring
+// may be the last to change), never polls.
 func (c *LocalCluster) WaitConverged(ctx context.Context) error {
+	changed := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	var cancels []func()
+	defer func() {
+		for _, cancel := range cancels {
+			cancel() // closes the watch, which ends its forwarder
+		}
+		wg.Wait()
+	}()
+	for _, n := range c.Nodes {
+		if n == nil || n.closing.Load() {
+			continue
+		}
+		w, cancel := n.members.Watch()
+		cancels = append(cancels, cancel)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range w {
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
 	for {
 		if c.converged() {
 			return nil
 		}
-		w, cancel := c.Nodes[0].members.Watch()
-		if c.converged() {
-			cancel()
-			return nil
-		}
 		select {
-		case <-w:
-			cancel()
+		case <-changed:
 		case <-ctx.Done():
-			cancel()
 			return fmt.Errorf("node: cluster did not converge: %w", ctx.Err())
 		}
 	}

@@ -372,14 +372,24 @@ func (n *Node) Crash() {
 // RingMembers lists the members of the node's current ring.
 func (n *Node) RingMembers() []string { return n.ring().Members() }
 
-// WaitRingChange blocks until the node's ring changes or the deadline passes.
-func (n *Node) WaitRingChange(deadline time.Time) {
+// RingVersion is the version of the node's current ring.
+func (n *Node) RingVersion() uint64 { return n.ring().Version() }
+
+// WaitRingChange blocks until the node's ring version is not from (read it
+// with RingVersion before looking at the ring) or ctx ends.
+func (n *Node) WaitRingChange(ctx context.Context, from uint64) error {
 	w, cancel := n.members.Watch()
 	defer cancel()
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
-	select {
-	case <-w:
-	case <-t.C:
+	for {
+		select {
+		case r, ok := <-w:
+			// The first value is the ring at subscription: a change since
+			// from that happened before Watch is seen here too.
+			if !ok || r.Version() != from {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }

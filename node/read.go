@@ -193,9 +193,8 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 			var err error
 			switch {
 			case it.h != nil:
+				items[idx-wStart].h = nil // sendFromHandle takes it over
 				err = n.sendFromHandle(w, st, hdr, pStart, lo, hi, it.h)
-				it.h.Close()
-				items[idx-wStart].h = nil
 			case it.fl != nil:
 				var data []byte
 				data, err = it.fl.wait(ctx)
@@ -257,15 +256,24 @@ func (n *Node) sendHeader(w *response, st *transport.ReadStats, hdr transport.Re
 }
 
 // sendFromHandle sends bytes [lo, hi) of a cached page, widened to whole
-// CRC chunks so the reader can verify them, straight from the page file.
+// CRC chunks so the reader can verify them, straight from the page file (or
+// its mapping). It takes over h and closes it when the bytes are out.
 func (n *Node) sendFromHandle(w *response, st *transport.ReadStats, hdr transport.ReadHeader, pStart, lo, hi int64, h *storage.PageHandle) error {
 	if err := n.sendHeader(w, st, hdr); err != nil {
+		h.Close()
 		return err
 	}
 	cs := int64(h.ChunkSize)
 	c0, c1 := lo/cs, (hi+cs-1)/cs
 	off, length := c0*cs, min(c1*cs, h.Length)-c0*cs
-	if err := w.WriteFileSegment(pStart+off, h.File, h.DataOffset+off, length, h.ChunkSize, h.ChunkCRCs[c0:c1]); err != nil {
+	var err error
+	if h.Mapped != nil {
+		err = w.WriteMappedSegment(pStart+off, h.File, h.DataOffset+off, h.Mapped[off:off+length], h.ChunkSize, h.ChunkCRCs[c0:c1], h)
+	} else {
+		err = w.WriteFileSegment(pStart+off, h.File, h.DataOffset+off, length, h.ChunkSize, h.ChunkCRCs[c0:c1])
+		h.Close()
+	}
+	if err != nil {
 		return err
 	}
 	st.PagesHit++

@@ -70,6 +70,11 @@ type Config struct {
 	// verified headers) for the byte stream. Default DefaultOpenPages;
 	// negative disables the cache.
 	OpenPages int
+	// NoMmap turns off mapping the cached open page files into memory
+	// (PageHandle.Mapped stays nil and the transport reads page bytes with
+	// pread or sendfile). Mapping is on by default: it lets a small read
+	// leave in one writev straight from the page cache.
+	NoMmap bool
 	// CompactEvery is the floor of the compaction trigger: the journal is
 	// compacted into a snapshot when its live segments exceed
 	// max(CompactEvery, 2 x the estimated snapshot size), which keeps replay

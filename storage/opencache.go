@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // DefaultOpenPages is how many page files OpenPage keeps open by default.
@@ -39,6 +41,9 @@ type openKey struct {
 type openEntry struct {
 	name  openKey
 	f     *os.File
+	// mapped is the whole page file mapped read-only (nil if mapping is
+	// off or failed); unmapped with f's close, when no handle is out.
+	mapped []byte
 	crcs  []uint32
 	chunk int  // chunk size of crcs
 	refs  int  // handles out
@@ -63,19 +68,19 @@ func (c *openCache) get(name openKey) (*openEntry, bool) {
 	return e, true
 }
 
-// add caches an opened, verified page file and returns its entry with a
-// reference taken. If another caller cached the same name meanwhile, that
-// entry is returned and f is closed.
-func (c *openCache) add(name openKey, f *os.File, crcs []uint32, chunk int) *openEntry {
+// add caches an opened, verified page file (and its mapping, or nil) and
+// returns its entry with a reference taken. If another caller cached the same
+// name meanwhile, that entry is returned and f is closed.
+func (c *openCache) add(name openKey, f *os.File, mapped []byte, crcs []uint32, chunk int) *openEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.m[name]; ok {
-		f.Close()
+		closeEntryFile(f, mapped)
 		e.refs++
 		c.lru.MoveToFront(e.elem)
 		return e
 	}
-	e := &openEntry{name: name, f: f, crcs: crcs, chunk: chunk, refs: 1}
+	e := &openEntry{name: name, f: f, mapped: mapped, crcs: crcs, chunk: chunk, refs: 1}
 	if c.max <= 0 {
 		e.gone = true // caching disabled: the handle owns the file
 		return e
@@ -94,7 +99,7 @@ func (c *openCache) release(e *openEntry) {
 	defer c.mu.Unlock()
 	e.refs--
 	if e.gone && e.refs == 0 {
-		e.f.Close()
+		closeEntryFile(e.f, e.mapped)
 	}
 }
 
@@ -116,8 +121,36 @@ func (c *openCache) dropLocked(e *openEntry) {
 	c.lru.Remove(e.elem)
 	e.gone = true
 	if e.refs == 0 {
-		e.f.Close()
+		closeEntryFile(e.f, e.mapped)
 	}
+}
+
+// mapPageFile maps size bytes of f read-only, or returns nil (the caller
+// then does without: mapping is an optimization, never required).
+func mapPageFile(f *os.File, size int64) []byte {
+	if size <= 0 || int64(int(size)) != size {
+		return nil
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var m []byte
+	_ = rc.Control(func(fd uintptr) {
+		b, err := unix.Mmap(int(fd), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+		if err == nil {
+			m = b
+		}
+	})
+	return m
+}
+
+// closeEntryFile unmaps and closes a page file no handle uses any more.
+func closeEntryFile(f *os.File, mapped []byte) {
+	if mapped != nil {
+		_ = unix.Munmap(mapped)
+	}
+	f.Close()
 }
 
 // closeAll drops every entry (Store.Close).

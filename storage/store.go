@@ -1091,12 +1091,19 @@ func preadFull(f *os.File, p []byte, off int64) error {
 // in File at [DataOffset, DataOffset+Length); ChunkCRCs[i] is the CRC32C of
 // bytes [i*ChunkSize, min((i+1)*ChunkSize, Length)) of the page. The reader
 // of the bytes verifies them. Close releases the file.
+//
+// Mapped, when not nil, is the same Length bytes mapped into memory
+// (read-only, valid until Close). It is meant for the kernel only (write or
+// writev from it): a page file truncated behind the store's back turns a
+// user-space read of the lost part into SIGBUS, which kills the process,
+// while the kernel fails such a write with EFAULT.
 type PageHandle struct {
 	File       *os.File
 	DataOffset int64
 	Length     int64
 	ChunkSize  int
 	ChunkCRCs  []uint32 // shared with other handles of the page: read-only
+	Mapped     []byte
 
 	cache *openCache
 	entry *openEntry
@@ -1127,10 +1134,30 @@ func (s *Store) OpenPage(key PageKey) (*PageHandle, error) {
 		if err != nil {
 			return nil, err
 		}
-		e = s.open.add(name, f, h.crcs, h.chunk)
+		// A page file cut short behind the store's back would break the
+		// stream mid-response (sendfile runs dry, a writev from the
+		// mapping faults): caught here, once per open, it is a clean
+		// error and the page is dropped and fetched again.
+		if fi, err := f.Stat(); err != nil || fi.Size() < DataOffset+int64(loc.length) {
+			f.Close()
+			err = fmt.Errorf("%w: page file truncated", ErrCorrupt)
+			s.dropBroken(key, loc.gen, err)
+			return nil, fmt.Errorf("%w (%s)", err, key)
+		}
+		var mapped []byte
+		if !s.cfg.NoMmap && s.cfg.OpenPages > 0 {
+			// Only cached entries are mapped: a mapping per uncached open
+			// would cost more than the copy it saves.
+			mapped = mapPageFile(f, DataOffset+int64(loc.length))
+		}
+		e = s.open.add(name, f, mapped, h.crcs, h.chunk)
 	}
-	return &PageHandle{File: e.f, DataOffset: DataOffset, Length: int64(loc.length), ChunkSize: e.chunk,
-		ChunkCRCs: e.crcs, cache: s.open, entry: e}, nil
+	hd := &PageHandle{File: e.f, DataOffset: DataOffset, Length: int64(loc.length), ChunkSize: e.chunk,
+		ChunkCRCs: e.crcs, cache: s.open, entry: e}
+	if e.mapped != nil {
+		hd.Mapped = e.mapped[DataOffset : DataOffset+int64(loc.length)]
+	}
+	return hd, nil
 }
 
 // HasPage reports whether a page of the current version is cached.

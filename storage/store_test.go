@@ -375,6 +375,44 @@ func TestOpenPage(t *testing.T) {
 	}
 }
 
+// TestOpenPageMapped: a cached open page comes with its data mapped (the
+// same bytes as the file), unless NoMmap; a page file found truncated when
+// it is opened is a clean ErrCorrupt and the page is dropped, so neither a
+// writev from the mapping nor sendfile ever runs past its end.
+func TestOpenPageMapped(t *testing.T) {
+	for _, noMmap := range []bool{false, true} {
+		cfg := testConfig(t, t.TempDir())
+		cfg.NoMmap = noMmap
+		s := mustOpen(t, cfg)
+		m := putFile(t, s, "lake/t/m", "e", 2*testPage+70_000, 6)
+		h, err := s.OpenPage(PageKey{m.ID, 1, 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case noMmap && h.Mapped != nil:
+			t.Fatal("NoMmap: page mapped anyway")
+		case !noMmap && !bytes.Equal(h.Mapped, pageBytes(6, m.Path, 1, 2, 70_000)):
+			t.Fatalf("mapped bytes differ from the page (%d bytes mapped)", len(h.Mapped))
+		}
+		h.Close()
+
+		s.mu.RLock()
+		name := s.nameOf(s.slotOf(s.ftab[s.files[m.ID]], 1))
+		s.mu.RUnlock()
+		if err := os.Truncate(name, DataOffset+testPage/2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.OpenPage(PageKey{m.ID, 1, 1}); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("truncated page file: %v, want ErrCorrupt", err)
+		}
+		if s.HasPage(PageKey{m.ID, 1, 1}) {
+			t.Fatal("truncated page still indexed")
+		}
+		s.Close()
+	}
+}
+
 func TestReplayReconcilesDisk(t *testing.T) {
 	root := t.TempDir()
 	cfg := testConfig(t, root)

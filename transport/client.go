@@ -251,7 +251,7 @@ func (c *Client) getConn(ctx context.Context, addr string, fresh bool, deadline 
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: dial %s: %w", ErrUnavailable, addr, err)
 	}
-	cn := &clientConn{addr: addr, conn: conn, br: bufio.NewReaderSize(conn, 64<<10), bw: bufio.NewWriterSize(conn, 4096)}
+	cn := &clientConn{addr: addr, conn: conn, br: bufio.NewReaderSize(conn, clientReadBuffer), bw: bufio.NewWriterSize(conn, 4096)}
 	// The preface goes out with the first request.
 	cn.bw.Write(appendPreface(nil))
 	return cn, false, nil
@@ -575,3 +575,10 @@ func (c *Conn) Read(ctx context.Context, req *ReadRequest, dst []byte) (ReadResu
 
 // Close closes the connection's gRPC and stream connections.
 func (c *Conn) Close() error { return c.client.Close() }
+
+// clientReadBuffer is the size of a stream connection's read buffer. Small on
+// purpose: frame headers and CRC lists are read through it, but page bytes
+// should land in the caller's buffer straight from the socket. A large buffer
+// makes the first read of a response pull most of the page bytes into it,
+// and then they are copied again.
+const clientReadBuffer = 4 << 10

@@ -7,8 +7,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // testObject is an object held in one file at dataOff, cut into pages with
@@ -16,6 +19,7 @@ import (
 type testObject struct {
 	data     []byte
 	f        *os.File
+	mapped   []byte // f mapped whole (nil for an empty object)
 	dataOff  int64
 	pageSize int64
 	crcs     [][]uint32 // per page
@@ -33,6 +37,14 @@ func newTestObject(t testing.TB, dir string, name string, data []byte, pageSize 
 		t.Fatal(err)
 	}
 	o := &testObject{data: data, f: f, dataOff: dataOff, pageSize: pageSize}
+	if len(data) > 0 {
+		m, err := unix.Mmap(int(f.Fd()), 0, dataOff+len(data), unix.PROT_READ, unix.MAP_SHARED)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.mapped = m
+		t.Cleanup(func() { unix.Munmap(m) })
+	}
 	for p := int64(0); p < int64(len(data)); p += pageSize {
 		o.crcs = append(o.crcs, ChunkCRCs(nil, data[p:min(p+pageSize, int64(len(data)))], DefaultChunkSize))
 	}
@@ -44,6 +56,10 @@ func newTestObject(t testing.TB, dir string, name string, data []byte, pageSize 
 type testHandler struct {
 	objects map[string]*testObject
 	memory  bool // WriteSegment instead of WriteFileSegment
+	// mapped: WriteMappedSegment instead of WriteFileSegment, counting
+	// the segments handed over and their releases.
+	mapped           bool
+	handed, released atomic.Int64
 	// hook, if set, runs first; a non-nil error or done=true ends the read.
 	hook func(ctx context.Context, req *ReadRequest, w ResponseWriter) (done bool, err error)
 }
@@ -74,9 +90,15 @@ func (h *testHandler) ServeRead(ctx context.Context, req *ReadRequest, w Respons
 		lo := (off - pStart) / cs * cs
 		hi := min(((min(end, pStart+pLen)-pStart)+cs-1)/cs*cs, pLen)
 		var err error
-		if h.memory {
+		switch {
+		case h.memory:
 			err = w.WriteSegment(pStart+lo, o.data[pStart+lo:pStart+hi])
-		} else {
+		case h.mapped:
+			crcs := o.crcs[page][lo/cs : (hi+cs-1)/cs]
+			fileOff := o.dataOff + pStart + lo
+			h.handed.Add(1)
+			err = w.WriteMappedSegment(pStart+lo, o.f, fileOff, o.mapped[fileOff:fileOff+hi-lo], cs, crcs, releaseFunc(func() { h.released.Add(1) }))
+		default:
 			crcs := o.crcs[page][lo/cs : (hi+cs-1)/cs]
 			err = w.WriteFileSegment(pStart+lo, o.f, o.dataOff+pStart+lo, hi-lo, cs, crcs)
 		}
@@ -89,6 +111,11 @@ func (h *testHandler) ServeRead(ctx context.Context, req *ReadRequest, w Respons
 	}
 	return nil
 }
+
+// releaseFunc is an io.Closer calling a func.
+type releaseFunc func()
+
+func (f releaseFunc) Close() error { f(); return nil }
 
 type testServer struct {
 	srv  *Server

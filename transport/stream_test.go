@@ -34,15 +34,19 @@ func objects(t *testing.T) map[string]*testObject {
 }
 
 func TestReadRoundTrip(t *testing.T) {
-	for _, memory := range []bool{false, true} {
-		name := "sendfile"
-		if memory {
-			name = "memory"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, mode := range []string{"sendfile", "memory", "mapped"} {
+		t.Run(mode, func(t *testing.T) {
 			r, _ := seeded(t)
 			objs := objects(t)
-			ts := startServer(t, ServerConfig{}, nil, &testHandler{objects: objs, memory: memory})
+			h := &testHandler{objects: objs, memory: mode == "memory", mapped: mode == "mapped"}
+			// Runs after the server's shutdown (cleanups run last first):
+			// every mapped segment handed over was released, once.
+			t.Cleanup(func() {
+				if h.handed.Load() != h.released.Load() {
+					t.Errorf("%d mapped segments handed over, %d released", h.handed.Load(), h.released.Load())
+				}
+			})
+			ts := startServer(t, ServerConfig{}, nil, h)
 			c := newTestClient(t, ClientConfig{})
 			dst := make([]byte, 5<<20)
 			for path, o := range objs {

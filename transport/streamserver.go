@@ -44,6 +44,15 @@ type ResponseWriter interface {
 	// short) of those bytes; the client verifies them. f is not read through
 	// its file offset, so handles may be shared.
 	WriteFileSegment(logicalOff int64, f *os.File, fileOff, length int64, chunkSize int, crcs []uint32) error
+	// WriteMappedSegment is WriteFileSegment for bytes [fileOff,
+	// fileOff+len(mapped)) of f that the caller also has mapped in memory.
+	// A small response sends them with writev straight from the mapping
+	// after the handler returns (the kernel copies them once; they are
+	// never read in user space, where a truncated file would raise
+	// SIGBUS); a larger one uses sendfile from f at once. The writer takes
+	// over release, even on error, and closes it when it no longer needs
+	// the mapping or f.
+	WriteMappedSegment(logicalOff int64, f *os.File, fileOff int64, mapped []byte, chunkSize int, crcs []uint32, release io.Closer) error
 	// WriteSegment sends data as the object's bytes at logicalOff; CRCs are
 	// computed over DefaultChunkSize chunks.
 	WriteSegment(logicalOff int64, data []byte) error
@@ -76,9 +85,10 @@ type streamRequest struct {
 	timeout time.Duration
 }
 
-// serveStream runs a page-stream connection until it ends. The request reader
-// runs in its own goroutine so that a closed connection cancels the handler's
-// context and pipelined requests queue up while one is served.
+// serveStream runs a page-stream connection until it ends, in this one
+// goroutine: it reads a request, serves it, and reads the next (pipelined
+// requests wait in the socket buffer meanwhile). A client hanging up while a
+// handler waits is noticed by watchHangup.
 func (s *Server) serveStream(raw net.Conn, br *bufio.Reader) {
 	c := &streamConn{s: s, raw: raw, br: br, bw: bufio.NewWriterSize(raw, 64<<10)}
 	c.tcp, _ = raw.(*net.TCPConn)
@@ -208,11 +218,12 @@ func (c *streamConn) serveOne(q *streamRequest) (err error) {
 	// negligible and the cork only delays the stream.
 	// One writer per connection, reset per request, keeps its buffers.
 	w := &c.w
-	*w = responseWriter{c: c, id: q.id, req: &q.req, buf: w.buf[:0], crcs: w.crcs[:0]}
+	*w = responseWriter{c: c, id: q.id, req: &q.req, buf: w.buf[:0], crcs: w.crcs[:0], iov: w.iov[:0], held: w.held[:0]}
 	defer func() {
 		if w.corked {
 			c.cork(false)
 		}
+		w.releaseHeld() // a response that never went out
 	}()
 	small := q.req.Length <= smallResponseLength
 	if !small && q.req.Length <= corkMaxLength {
@@ -262,13 +273,42 @@ func (c *streamConn) serveOne(q *streamRequest) (err error) {
 	w.buf = appendTrailer(w.buf[:0], st, msg, &w.stats)
 	if w.small {
 		w.out = append(w.out, w.buf...)
-		_, err := c.raw.Write(w.out) // nothing is buffered in bw
-		return err
+		return w.flushSmall() // nothing is buffered in bw
 	}
 	if _, err := c.bw.Write(w.buf); err != nil {
 		return err
 	}
 	return c.bw.Flush()
+}
+
+// flushSmall writes the small response assembled so far: with one write, or
+// with one writev when it refers to mapped page bytes. A mapped file
+// truncated behind the store's back fails the writev with EFAULT; the
+// connection is then broken (part of the response may be out).
+func (w *responseWriter) flushSmall() error {
+	var err error
+	if len(w.iov) == 0 {
+		_, err = w.c.raw.Write(w.out)
+	} else {
+		w.iov = append(w.iov, w.out[w.outDone:])
+		keep := w.iov
+		_, err = w.iov.WriteTo(w.c.raw) // consumes w.iov
+		w.iov = keep
+	}
+	w.out, w.outDone = w.out[:0], 0
+	w.releaseHeld()
+	return err
+}
+
+// releaseHeld closes the releases of mappings the response referred to.
+func (w *responseWriter) releaseHeld() {
+	for i, r := range w.held {
+		r.Close()
+		w.held[i] = nil
+	}
+	w.held = w.held[:0]
+	clear(w.iov[:cap(w.iov)])
+	w.iov = w.iov[:0]
 }
 
 // smallResponseLength is the largest request whose response is assembled in
@@ -379,7 +419,12 @@ type responseWriter struct {
 	werr       error  // sticky: a failed write breaks the connection
 	small      bool   // assemble the response in out, sent by serveOne
 	out        []byte // the small response so far
-	corked     bool   // the socket is corked: serveOne uncorks when done
+	// iov is the small response as writev sends it once it has mapped
+	// segments: pieces of out (up to outDone) and mappings, in order.
+	iov     net.Buffers
+	outDone int
+	held    []io.Closer // releases of the mappings in iov
+	corked  bool // the socket is corked: serveOne uncorks when done
 }
 
 // put sends p, or appends it to the small response.
@@ -440,16 +485,47 @@ func (w *responseWriter) WriteSegment(logicalOff int64, data []byte) error {
 }
 
 func (w *responseWriter) WriteFileSegment(logicalOff int64, f *os.File, fileOff, length int64, chunkSize int, crcs []uint32) error {
-	if length == 0 && len(crcs) == 0 && w.headerSent {
-		return w.werr
+	_, err := w.writeFileSegment(logicalOff, f, fileOff, length, nil, chunkSize, crcs)
+	return err
+}
+
+func (w *responseWriter) WriteMappedSegment(logicalOff int64, f *os.File, fileOff int64, mapped []byte, chunkSize int, crcs []uint32, release io.Closer) error {
+	if release == nil {
+		return fmt.Errorf("%w: a mapped segment needs its release", ErrBadRequest)
 	}
-	if err := w.checkSegment(logicalOff, length, chunkSize, len(crcs)); err != nil {
+	queued, err := w.writeFileSegment(logicalOff, f, fileOff, int64(len(mapped)), mapped, chunkSize, crcs)
+	if !queued {
+		// Sent with sendfile, or failed: the mapping is not needed any more.
+		release.Close()
 		return err
 	}
+	w.held = append(w.held, release)
+	return nil
+}
+
+// writeFileSegment sends length bytes of f at fileOff; mapped, if not nil,
+// holds the same bytes in memory. queued reports that the small response
+// refers to mapped, to be written by serveOne.
+func (w *responseWriter) writeFileSegment(logicalOff int64, f *os.File, fileOff, length int64, mapped []byte, chunkSize int, crcs []uint32) (queued bool, err error) {
+	if length == 0 && len(crcs) == 0 && w.headerSent {
+		return false, w.werr
+	}
+	if err := w.checkSegment(logicalOff, length, chunkSize, len(crcs)); err != nil {
+		return false, err
+	}
 	if fileOff < 0 {
-		return fmt.Errorf("%w: negative file offset", ErrBadRequest)
+		return false, fmt.Errorf("%w: negative file offset", ErrBadRequest)
 	}
 	w.buf = appendSegmentHeader(w.buf[:0], logicalOff, length, chunkSize, crcs)
+	if w.small && len(mapped) > 0 {
+		// No copy at all: the segment joins the writev as a reference to
+		// the mapping (request length bounds the response, so it stays
+		// small).
+		w.out = append(w.out, w.buf...)
+		w.iov = append(w.iov, w.out[w.outDone:], mapped)
+		w.outDone = len(w.out)
+		return true, nil
+	}
 	if w.small && len(w.out)+int(length) > smallCopyMax {
 		// Too many bytes to be worth copying (measured: at 128 KiB the
 		// copy cost more than the syscalls it saved): what is assembled
@@ -458,10 +534,9 @@ func (w *responseWriter) WriteFileSegment(logicalOff int64, f *os.File, fileOff,
 		w.c.cork(true)
 		w.corked = true
 		w.small = false
-		if _, w.werr = w.c.bw.Write(w.out); w.werr != nil {
-			return w.werr
+		if w.werr = w.flushSmall(); w.werr != nil {
+			return false, w.werr
 		}
-		w.out = w.out[:0]
 	}
 	if w.small {
 		// Nothing is on the wire yet: a failed pread takes the segment
@@ -472,24 +547,24 @@ func (w *responseWriter) WriteFileSegment(logicalOff int64, f *os.File, fileOff,
 		w.out = slices.Grow(w.out, int(length))[:start+int(length)]
 		if _, err := f.ReadAt(w.out[start:], fileOff); err != nil {
 			w.out = w.out[:mark]
-			return fmt.Errorf("transport: reading %d bytes of %s at %d: %w", length, f.Name(), fileOff, err)
+			return false, fmt.Errorf("transport: reading %d bytes of %s at %d: %w", length, f.Name(), fileOff, err)
 		}
-		return nil
+		return false, nil
 	}
 	if _, w.werr = w.c.bw.Write(w.buf); w.werr != nil {
-		return w.werr
+		return false, w.werr
 	}
 	// From here on a failure leaves a partial segment on the wire: the
 	// connection is broken whatever the cause.
 	if w.werr = w.c.bw.Flush(); w.werr != nil {
-		return w.werr
+		return false, w.werr
 	}
 	if w.c.tcp != nil {
 		w.werr = sendfile(w.c.tcp, f, fileOff, length)
 	} else {
 		_, w.werr = io.Copy(w.c.raw, io.NewSectionReader(f, fileOff, length))
 	}
-	return w.werr
+	return false, w.werr
 }
 
 // sendfile writes n bytes of f at off to tc with sendfile(2). It goes through
