@@ -39,16 +39,16 @@ type openKey struct {
 }
 
 type openEntry struct {
-	name  openKey
-	f     *os.File
+	name openKey
+	f    *os.File
 	// mapped is the whole page file mapped read-only (nil if mapping is
 	// off or failed); unmapped with f's close, when no handle is out.
 	mapped []byte
-	crcs  []uint32
-	chunk int  // chunk size of crcs
-	refs  int  // handles out
-	gone  bool // no longer in the cache: close when refs reaches 0
-	elem  *list.Element
+	crcs   []uint32
+	chunk  int  // chunk size of crcs
+	refs   int  // handles out
+	gone   bool // no longer in the cache: close when refs reaches 0
+	elem   *list.Element
 }
 
 func newOpenCache(max int) *openCache {

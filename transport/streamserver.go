@@ -424,7 +424,7 @@ type responseWriter struct {
 	iov     net.Buffers
 	outDone int
 	held    []io.Closer // releases of the mappings in iov
-	corked  bool // the socket is corked: serveOne uncorks when done
+	corked  bool        // the socket is corked: serveOne uncorks when done
 }
 
 // put sends p, or appends it to the small response.
