@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"testing"
 	"time"
@@ -139,5 +140,64 @@ func TestStatsAndFallbackToUnderStore(t *testing.T) {
 	}
 	if !bytes.Equal(buf, data) || st.BytesDirect != int64(len(data)) {
 		t.Fatalf("fallback: equal=%v stats %+v", bytes.Equal(buf, data), st)
+	}
+}
+
+// TestSplitReadsAreExact: large reads are split over several streams
+// (pieces of 64 KiB here, so a read has up to 8 of them); whatever the
+// range, including ranges that run past the end of the file, the bytes, the
+// count and io.EOF are those of a read in one piece, and the stats add up.
+func TestSplitReadsAreExact(t *testing.T) {
+	under, c, one := setup(t, 3)
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(uint64(seed), 9))
+	data := make([]byte, 3<<20+12345)
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	put(t, under, "lake/split/a.bin", data)
+	ctx := context.Background()
+	split, err := client.New(ctx, client.Config{Seeds: c.GRPCAddrs(), ReadParallelism: 8, SplitSize: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer split.Close()
+	size := int64(len(data))
+	cases := [][2]int64{{0, size}, {size - 100_000, 1 << 20}, {size - 200_000, 200_000}, {size - 65536, 2 << 20}, {size, 1 << 20}}
+	for range 30 {
+		off := r.Int64N(size)
+		cases = append(cases, [2]int64{off, 128<<10 + r.Int64N(2<<20)})
+	}
+	for pass := range 2 { // cold, then warm
+		for _, tc := range cases {
+			off, n := tc[0], tc[1]
+			want := data[off:min(off+n, size)]
+			buf := make([]byte, n)
+			var st client.ReadStats
+			got, err := split.ReadAt(ctx, "lake/split/a.bin", buf, off, client.WithStats(&st))
+			if got != len(want) || !bytes.Equal(buf[:got], want) {
+				t.Fatalf("pass %d, %d bytes at %d: got %d bytes (equal=%v), want %d", pass, n, off, got, bytes.Equal(buf[:got], want), len(want))
+			}
+			if wantEOF := int64(len(want)) < n; wantEOF != errors.Is(err, io.EOF) || (!wantEOF && err != nil) {
+				t.Fatalf("pass %d, %d bytes at %d: err %v", pass, n, off, err)
+			}
+			if st.BytesLocal+st.BytesPeer+st.BytesUnderstore != int64(got) {
+				t.Fatalf("pass %d, %d bytes at %d: stats %+v for %d bytes", pass, n, off, st, got)
+			}
+			// The same read in one piece agrees.
+			buf1 := make([]byte, n)
+			got1, err1 := one.ReadAt(ctx, "lake/split/a.bin", buf1, off)
+			if got1 != got || !bytes.Equal(buf1[:got1], buf[:got]) || errors.Is(err1, io.EOF) != errors.Is(err, io.EOF) {
+				t.Fatalf("one piece: %d bytes, err %v; split: %d bytes, err %v", got1, err1, got, err)
+			}
+		}
+		if err := split.Load(ctx, "lake/split/a.bin", false, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Past the end is an error, as for a read in one piece.
+	if _, err := split.ReadAt(ctx, "lake/split/a.bin", make([]byte, 1<<20), size+1); !errors.Is(err, transport.ErrOutOfRange) {
+		t.Fatalf("read past the end: %v", err)
 	}
 }
