@@ -391,7 +391,7 @@ func (c *Client) ReadAt(ctx context.Context, path string, p []byte, off int64, o
 	if n := c.pieces(len(p)); n > 1 {
 		res, st, err = c.readSplit(ctx, path, p, off, o, n)
 	} else {
-		res, st, err = c.read(ctx, path, p, off, o)
+		res, st, err = c.read(ctx, path, p, off, o, 0)
 	}
 	if o.stats != nil {
 		o.stats.add(st)
@@ -428,15 +428,15 @@ func (c *Client) readSplit(ctx context.Context, path string, p []byte, off int64
 		go func() {
 			defer wg.Done()
 			pc := &pcs[i]
-			pc.res, pc.st, pc.err = c.read(ctx, path, pc.p, off+int64(i*size), o)
+			pc.res, pc.st, pc.err = c.read(ctx, path, pc.p, off+int64(i*size), o, transport.FlagPiece)
 		}()
 	}
-	pcs[0].res, pcs[0].st, pcs[0].err = c.read(ctx, path, pcs[0].p, off, o)
+	pcs[0].res, pcs[0].st, pcs[0].err = c.read(ctx, path, pcs[0].p, off, o, 0)
 	wg.Wait()
 
 	res, st, mixed, err := joinPieces(pcs)
 	if mixed {
-		again, st2, err2 := c.read(ctx, path, p, off, o)
+		again, st2, err2 := c.read(ctx, path, p, off, o, 0)
 		st.add(st2)
 		res, err = again, err2
 	}
@@ -503,7 +503,7 @@ func permanent(err error) bool {
 		(errors.Is(err, transport.ErrChanged))
 }
 
-func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o readOpts) (transport.ReadResult, ReadStats, error) {
+func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o readOpts, flags uint32) (transport.ReadResult, ReadStats, error) {
 	start := time.Now()
 	var st ReadStats
 	if c.closed.Load() {
@@ -516,7 +516,7 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 		return transport.ReadResult{}, st, fmt.Errorf("%w: negative offset %d", ErrBadRequest, off)
 	}
 	v := c.view.Load()
-	req := transport.ReadRequest{Path: path, Offset: off, Length: int64(len(p)), RingVersion: v.ring.Version(), Scope: o.scope, ETag: o.etag}
+	req := transport.ReadRequest{Path: path, Offset: off, Length: int64(len(p)), RingVersion: v.ring.Version(), Scope: o.scope, ETag: o.etag, Flags: flags}
 	var errs []error
 	var ownersBuf [4]string // no allocation for the usual few owners
 	for _, id := range v.ring.AppendOwners(ownersBuf[:0], path, c.cfg.Owners) {

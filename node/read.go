@@ -133,6 +133,7 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 		return n.sendHeader(w, st, hdr)
 	}
 	ps := n.cfg.PageSize
+	piece := req.Flags&transport.FlagPiece != 0
 	first, last := uint32(req.Offset/ps), uint32((end-1)/ps)
 	key := storage.PageKey{File: m.ID, Version: m.Version}
 
@@ -190,35 +191,49 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 			pStart := int64(idx) * ps
 			lo := max(req.Offset, pStart) - pStart // range inside the page
 			hi := min(end, pStart+pageLen(m.Size, ps, idx)) - pStart
+			// A later piece of a split read leaves the page it starts
+			// inside of to the piece before (FlagPiece).
+			count := !piece || lo == 0
 			var err error
 			switch {
 			case it.h != nil:
 				items[idx-wStart].h = nil // sendFromHandle takes it over
-				err = n.sendFromHandle(w, st, hdr, pStart, lo, hi, it.h)
+				err = n.sendFromHandle(w, st, hdr, pStart, lo, hi, it.h, count)
 			case it.fl != nil:
 				var data []byte
 				data, err = it.fl.wait(ctx)
 				if err == nil {
 					// A page whose fetch another read started costs this
 					// read no under-store request: a hit, served from memory.
-					switch src := it.fl.source; {
-					case src == sourceLocal || it.joined:
-						st.PagesHit++
+					// Not for a piece, whose sibling may have started it.
+					src := it.fl.source
+					if it.joined && !piece {
+						src = sourceLocal
+					}
+					switch {
+					case src == sourceLocal:
 						st.BytesLocal += hi - lo
-						n.metrics.hits.Inc()
-						if src == sourceLocal {
+						if count {
+							st.PagesHit++
+							n.metrics.hits.Inc()
+						}
+						if it.fl.source == sourceLocal {
 							// Bytes of a joined fetch were counted when
 							// they were fetched.
 							n.metrics.readBytesLocal.Add(float64(hi - lo))
 						}
 					case src == sourcePeer:
-						st.PagesMissed++
 						st.BytesPeer += hi - lo
-						n.metrics.misses.Inc()
+						if count {
+							st.PagesMissed++
+							n.metrics.misses.Inc()
+						}
 					default:
-						st.PagesMissed++
 						st.BytesUnderstore += hi - lo
-						n.metrics.misses.Inc()
+						if count {
+							st.PagesMissed++
+							n.metrics.misses.Inc()
+						}
 					}
 					if err = n.sendHeader(w, st, hdr); err == nil {
 						err = w.WriteSegment(pStart+lo, data[lo:hi])
@@ -228,7 +243,7 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 				}
 			default:
 				// Verified read of a page that passed its CRC check.
-				err = n.sendVerified(w, st, hdr, key, idx, pStart, lo, hi)
+				err = n.sendVerified(w, st, hdr, key, idx, pStart, lo, hi, count)
 			}
 			if err != nil {
 				closeHandles(items, func(it item) *storage.PageHandle { return it.h })
@@ -258,7 +273,7 @@ func (n *Node) sendHeader(w *response, st *transport.ReadStats, hdr transport.Re
 // sendFromHandle sends bytes [lo, hi) of a cached page, widened to whole
 // CRC chunks so the reader can verify them, straight from the page file (or
 // its mapping). It takes over h and closes it when the bytes are out.
-func (n *Node) sendFromHandle(w *response, st *transport.ReadStats, hdr transport.ReadHeader, pStart, lo, hi int64, h *storage.PageHandle) error {
+func (n *Node) sendFromHandle(w *response, st *transport.ReadStats, hdr transport.ReadHeader, pStart, lo, hi int64, h *storage.PageHandle, count bool) error {
 	if err := n.sendHeader(w, st, hdr); err != nil {
 		h.Close()
 		return err
@@ -276,11 +291,19 @@ func (n *Node) sendFromHandle(w *response, st *transport.ReadStats, hdr transpor
 	if err != nil {
 		return err
 	}
-	st.PagesHit++
-	st.BytesLocal += hi - lo
-	n.metrics.hits.Inc()
-	n.metrics.readBytesLocal.Add(float64(hi - lo))
+	n.countLocal(st, hi-lo, count)
 	return nil
+}
+
+// countLocal accounts bytes served from this node's pages, and their page
+// as a hit when it counts.
+func (n *Node) countLocal(st *transport.ReadStats, bytes int64, count bool) {
+	st.BytesLocal += bytes
+	n.metrics.readBytesLocal.Add(float64(bytes))
+	if count {
+		st.PagesHit++
+		n.metrics.hits.Inc()
+	}
 }
 
 // verifiedPage reports whether page idx is cached and passes a full CRC
@@ -296,7 +319,7 @@ func (n *Node) verifiedPage(key storage.PageKey, idx uint32, size int64) bool {
 	return err == nil
 }
 
-func (n *Node) sendVerified(w *response, st *transport.ReadStats, hdr transport.ReadHeader, key storage.PageKey, idx uint32, pStart, lo, hi int64) error {
+func (n *Node) sendVerified(w *response, st *transport.ReadStats, hdr transport.ReadHeader, key storage.PageKey, idx uint32, pStart, lo, hi int64, count bool) error {
 	key.Index = idx
 	buf := make([]byte, hi-lo)
 	if _, err := n.store.ReadPage(key, lo, buf); err != nil {
@@ -305,10 +328,7 @@ func (n *Node) sendVerified(w *response, st *transport.ReadStats, hdr transport.
 	if err := n.sendHeader(w, st, hdr); err != nil {
 		return err
 	}
-	st.PagesHit++
-	st.BytesLocal += hi - lo
-	n.metrics.hits.Inc()
-	n.metrics.readBytesLocal.Add(float64(hi - lo))
+	n.countLocal(st, hi-lo, count)
 	return w.WriteSegment(pStart+lo, buf)
 }
 

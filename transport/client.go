@@ -223,7 +223,7 @@ type ReadResult struct {
 type clientConn struct {
 	addr   string
 	conn   net.Conn
-	br     *bufio.Reader
+	br     *connReader
 	bw     *bufio.Writer
 	nextID uint64
 	buf    []byte
@@ -231,6 +231,7 @@ type clientConn struct {
 	broken bool
 	// lastNode is the serving node's name from the last trailer.
 	lastNode string
+	pieces   [][]byte // readSegment's readv pieces, reused
 }
 
 func (c *Client) getConn(ctx context.Context, addr string, fresh bool, deadline time.Time) (*clientConn, bool, error) {
@@ -251,7 +252,7 @@ func (c *Client) getConn(ctx context.Context, addr string, fresh bool, deadline 
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: dial %s: %w", ErrUnavailable, addr, err)
 	}
-	cn := &clientConn{addr: addr, conn: conn, br: bufio.NewReaderSize(conn, clientReadBuffer), bw: bufio.NewWriterSize(conn, 4096)}
+	cn := &clientConn{addr: addr, conn: conn, br: newConnReader(conn, clientReadBuffer), bw: bufio.NewWriterSize(conn, 4096)}
 	// The preface goes out with the first request.
 	cn.bw.Write(appendPreface(nil))
 	return cn, false, nil
@@ -466,68 +467,92 @@ type errStatusKeep struct{ err *StatusError }
 
 func (e errStatusKeep) Error() string { return e.err.Error() }
 
-// readSegment reads a segment's data. Runs of chunks wholly inside the
-// requested range go straight into dst with one read call (then each chunk's
-// CRC is checked in place); edge chunks go through a pooled scratch buffer
-// and only their requested bytes are copied.
+// readSegment reads a segment's data, in groups of chunks of up to
+// readGroupBytes, each with one readv (connReader.readFull) and verified
+// right after, while it is still in the CPU cache: chunks wholly inside the
+// requested range go straight into dst, the others (overhanging edges) into
+// a pooled scratch buffer, from which only their requested bytes are
+// copied.
 func (c *Client) readSegment(cn *clientConn, req *ReadRequest, dst []byte, seg segmentInfo) error {
 	reqEnd := req.Offset + int64(len(dst))
 	cs := int64(seg.chunkSize)
 	segEnd := seg.off + seg.length
-	inside := func(i int) bool {
-		cOff := seg.off + int64(i)*cs
-		return cOff >= req.Offset && min(cOff+cs, segEnd) <= reqEnd
+	chunk := func(k int) (off, n int64, inside bool) {
+		off = seg.off + int64(k)*cs
+		n = min(cs, segEnd-off)
+		return off, n, off >= req.Offset && off+n <= reqEnd
 	}
 	for i := 0; i < len(seg.crcs); {
-		cOff := seg.off + int64(i)*cs
-		if inside(i) {
-			j := i + 1
-			for j < len(seg.crcs) && inside(j) {
-				j++
+		// The group [i, j) and the scratch its edge chunks need.
+		j, group, need := i, int64(0), int64(0)
+		for j < len(seg.crcs) && (j == i || group < readGroupBytes) {
+			_, n, inside := chunk(j)
+			if !inside {
+				need += n
 			}
-			runEnd := min(seg.off+int64(j)*cs, segEnd)
-			p := dst[cOff-req.Offset : runEnd-req.Offset]
-			// Verify each chunk as soon as it has arrived, while it is
-			// still in the CPU cache; each Read is one read(2) of whatever
-			// the socket holds.
-			done, k := 0, i
-			for done < len(p) {
-				n, err := cn.br.Read(p[done:])
-				done += n
-				for ; k < j && min(int64(k-i+1)*cs, int64(len(p))) <= int64(done); k++ {
-					q := p[int64(k-i)*cs : min(int64(k-i+1)*cs, int64(len(p)))]
-					if CRC32C(q) != seg.crcs[k] {
-						return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: seg.off + int64(k)*cs}
-					}
-				}
-				if err != nil && done < len(p) {
-					return unexpected(err)
-				}
-			}
-			i = j
-			continue
+			group += n
+			j++
 		}
-		cLen := min(cs, segEnd-cOff)
-		bp := c.getScratch(int(cLen))
-		p := (*bp)[:cLen]
-		if _, err := io.ReadFull(cn.br, p); err != nil {
+		var bp *[]byte
+		var scratch []byte
+		if need > 0 {
+			bp = c.getScratch(int(need))
+			scratch = (*bp)[:need]
+		}
+		cn.pieces = cn.pieces[:0]
+		var so int64
+		prevInside := false
+		for k := i; k < j; k++ {
+			off, n, inside := chunk(k)
+			switch {
+			case !inside:
+				cn.pieces = append(cn.pieces, scratch[so:so+n])
+				so += n
+			case prevInside:
+				// Extends the run in dst of the chunk before.
+				last := &cn.pieces[len(cn.pieces)-1]
+				*last = (*last)[:len(*last)+int(n)]
+			default:
+				cn.pieces = append(cn.pieces, dst[off-req.Offset:off-req.Offset+n])
+			}
+			prevInside = inside
+		}
+		err := cn.br.readFull(cn.pieces)
+		clear(cn.pieces)
+		if err == nil {
+			so = 0
+			for k := i; k < j && err == nil; k++ {
+				off, n, inside := chunk(k)
+				var q []byte
+				if inside {
+					q = dst[off-req.Offset : off-req.Offset+n]
+				} else {
+					q = scratch[so : so+n]
+					so += n
+				}
+				if CRC32C(q) != seg.crcs[k] {
+					err = &CorruptError{Addr: cn.addr, Path: req.Path, Offset: off}
+				} else if lo, hi := max(off, req.Offset), min(off+n, reqEnd); !inside && lo < hi {
+					copy(dst[lo-req.Offset:hi-req.Offset], q[lo-off:hi-off])
+				}
+			}
+		} else {
+			err = unexpected(err)
+		}
+		if bp != nil {
 			c.scratch.Put(bp)
-			return unexpected(err)
 		}
-		ok := CRC32C(p) == seg.crcs[i]
-		if ok {
-			if lo, hi := max(cOff, req.Offset), min(cOff+cLen, reqEnd); lo < hi {
-				copy(dst[lo-req.Offset:hi-req.Offset], p[lo-cOff:hi-cOff])
-			}
+		if err != nil {
+			return err
 		}
-		c.scratch.Put(bp)
-		if !ok {
-			return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: cOff}
-		}
-		i++
+		i = j
 	}
 	return nil
 }
+
+// readGroupBytes is how many segment bytes the client reads with one readv
+// before verifying them: small enough to stay in the CPU cache.
+const readGroupBytes = 256 << 10
 
 func (c *Client) getScratch(n int) *[]byte {
 	if bp, ok := c.scratch.Get().(*[]byte); ok && cap(*bp) >= n {

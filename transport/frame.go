@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -65,6 +64,12 @@ const (
 	// the version ETag names; never touch the under-store (a new owner
 	// asking the previous owner during warm handoff).
 	FlagCachedOnly uint32 = 1 << 3
+	// FlagPiece: the request is a later piece of a read the client split
+	// over several streams. A page it starts inside of is counted (stats,
+	// hit/miss metrics) by the piece before, and bytes of a fetch another
+	// request started are reported by where the fetch got them, so the
+	// pieces' stats add up to those of the read in one request.
+	FlagPiece uint32 = 1 << 4
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -96,7 +101,7 @@ type ReadRequest struct {
 	RingVersion uint64
 	// Scope is the cache context (seed 001); "" = the path's directory.
 	Scope string
-	// Flags: FlagNoForward, FlagNoCache, FlagVerify, FlagCachedOnly.
+	// Flags: FlagNoForward, FlagNoCache, FlagVerify, FlagCachedOnly, FlagPiece.
 	Flags uint32
 	// ETag, when set, is the only version of the object the reader accepts
 	// (if-match): another version is StatusChanged, never mixed bytes.
@@ -368,10 +373,18 @@ func clip(s string) string {
 	return s
 }
 
+// frameSource is what frames are read from: a *bufio.Reader (server) or a
+// *connReader (client).
+type frameSource interface {
+	io.Reader
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+}
+
 // readFrame reads one frame header and, for non-segment frames, its body into
 // buf (grown as needed). For a segment, the body (CRC list) is read but not
 // the data that follows.
-func readFrame(r *bufio.Reader, buf []byte) (frameHdr, []byte, error) {
+func readFrame(r frameSource, buf []byte) (frameHdr, []byte, error) {
 	// Peek, not a local array: an array passed to io.ReadFull escapes, an
 	// allocation on every frame of every read.
 	hb, err := r.Peek(FrameHeaderSize)

@@ -57,7 +57,7 @@ func FuzzResponse(f *testing.F) {
 		}
 		req := &ReadRequest{Path: "lake/f", Offset: off, Length: n}
 		dst := make([]byte, n)
-		cn := &clientConn{addr: "fuzz", br: bufio.NewReader(bytes.NewReader(b))}
+		cn := &clientConn{addr: "fuzz", br: newConnReader(bytes.NewReader(b), clientReadBuffer)}
 		res, _, err := c.readResponse(cn, 1, req, dst)
 		if err == nil && (res.N < 0 || res.N > len(dst)) {
 			t.Fatalf("N=%d for a %d-byte buffer", res.N, len(dst))

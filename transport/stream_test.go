@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -259,7 +258,7 @@ func TestPipelining(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newTestClient(t, ClientConfig{})
-	cn := &clientConn{addr: ts.addr, conn: conn, br: bufio.NewReader(conn)}
+	cn := &clientConn{addr: ts.addr, conn: conn, br: newConnReader(conn, clientReadBuffer)}
 	wantStatus := []Status{StatusOK, StatusNotFound, StatusBadRequest, StatusOK}
 	for i := range reqs {
 		dst := make([]byte, reqs[i].Length)
