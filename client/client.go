@@ -365,14 +365,20 @@ func (s *ReadStats) add(o ReadStats) {
 type ReadOption func(*readOpts)
 
 type readOpts struct {
-	scope string
-	stats *ReadStats
-	etag  string
+	scope   string
+	stats   *ReadStats
+	etag    string
+	noCache bool
 }
 
 // WithScope sets the cache context: the scope (e.g. db/table/partition) the
 // file's pages are accounted to for quotas. Default: the file's directory.
 func WithScope(scope string) ReadOption { return func(o *readOpts) { o.scope = scope } }
+
+// WithNoCache reads without filling the cache: pages the owner holds are
+// served from it, the others come from the under-store for this read alone
+// and are not kept (a one-off scan that should not evict the working set).
+func WithNoCache() ReadOption { return func(o *readOpts) { o.noCache = true } }
 
 // WithStats adds the read's statistics to *s.
 func WithStats(s *ReadStats) ReadOption { return func(o *readOpts) { o.stats = s } }
@@ -516,6 +522,9 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 		return transport.ReadResult{}, st, fmt.Errorf("%w: negative offset %d", ErrBadRequest, off)
 	}
 	v := c.view.Load()
+	if o.noCache {
+		flags |= transport.FlagNoCache
+	}
 	req := transport.ReadRequest{Path: path, Offset: off, Length: int64(len(p)), RingVersion: v.ring.Version(), Scope: o.scope, ETag: o.etag, Flags: flags}
 	var errs []error
 	var ownersBuf [4]string // no allocation for the usual few owners

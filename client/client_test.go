@@ -209,3 +209,37 @@ func TestSplitReadsAreExact(t *testing.T) {
 		t.Fatalf("read past the end: %v", err)
 	}
 }
+
+// TestNoCacheReadsDoNotFillTheCache: WithNoCache reads the under-store for
+// what is not cached and keeps nothing; pages already cached still serve it.
+func TestNoCacheReadsDoNotFillTheCache(t *testing.T) {
+	under, _, cl := setup(t, 2)
+	data := bytes.Repeat([]byte("no-cache!"), 50_000) // 450 KB: 7 pages of 64 KiB
+	put(t, under, "lake/nc/a.bin", data)
+	ctx := context.Background()
+	read := func(opts ...client.ReadOption) client.ReadStats {
+		t.Helper()
+		var st client.ReadStats
+		buf := make([]byte, len(data))
+		if n, err := cl.ReadAt(ctx, "lake/nc/a.bin", buf, 0, append(opts, client.WithStats(&st))...); err != nil || n != len(data) || !bytes.Equal(buf, data) {
+			t.Fatalf("read: n=%d err=%v equal=%v", n, err, bytes.Equal(buf, data))
+		}
+		return st
+	}
+	for range 2 {
+		if st := read(client.WithNoCache()); st.BytesUnderstore != int64(len(data)) || st.PagesMissed != 7 {
+			t.Fatalf("no-cache read: %+v, want every byte from the under-store", st)
+		}
+	}
+	// Nothing was kept: a normal read still misses, and fills the cache.
+	if st := read(); st.BytesUnderstore != int64(len(data)) {
+		t.Fatalf("read after no-cache reads: %+v, want every byte from the under-store", st)
+	}
+	if err := cl.Load(ctx, "lake/nc/a.bin", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Cached pages serve a no-cache read.
+	if st := read(client.WithNoCache()); st.BytesLocal != int64(len(data)) || st.PagesHit != 7 {
+		t.Fatalf("no-cache read of cached pages: %+v", st)
+	}
+}

@@ -166,6 +166,55 @@ func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, rea
 	return out, joined
 }
 
+// fetchUncached is fetch for a read that must not fill the cache
+// (FlagNoCache): pages already in flight are shared (whoever started them
+// caches them), the others are read for this caller alone, under its
+// context, in coalesced runs, and never stored.
+func (f *fetcher) fetchUncached(ctx context.Context, key storage.PageKey, size int64, first, last uint32, read readRangeFunc) (out []*flight, joined []bool) {
+	out = make([]*flight, last-first+1)
+	joined = make([]bool, last-first+1)
+	f.mu.Lock()
+	for idx := first; idx <= last; idx++ {
+		k := key
+		k.Index = idx
+		if fl, ok := f.flights[k]; ok {
+			out[idx-first], joined[idx-first] = fl, true
+		}
+	}
+	f.mu.Unlock()
+	for idx := first; idx <= last; idx++ {
+		if out[idx-first] != nil {
+			continue
+		}
+		end := idx
+		for end < last && out[end+1-first] == nil && int(end-idx+1) < f.maxRun {
+			end++
+		}
+		start := int64(idx) * f.pageSize
+		stop := int64(end)*f.pageSize + pageLen(size, f.pageSize, end)
+		buf := make([]byte, stop-start)
+		n, source, err := read(ctx, start, buf)
+		if err == io.EOF && int64(n) == stop-start {
+			err = nil
+		}
+		if err == nil && int64(n) != stop-start {
+			err = fmt.Errorf("short read of %d bytes at offset %d (want %d): %w", n, start, stop-start, errObjectChanged)
+		}
+		f.fetched(source, int64(n), err)
+		for i := idx; i <= end; i++ {
+			fl := &flight{ready: make(chan struct{}), err: err, source: source}
+			if err == nil {
+				off := int64(i-idx) * f.pageSize
+				fl.data = buf[off : off+pageLen(size, f.pageSize, i)]
+			}
+			close(fl.ready)
+			out[i-first] = fl
+		}
+		idx = end
+	}
+	return out, joined
+}
+
 func (f *fetcher) fetchRun(key storage.PageKey, size int64, firstIdx uint32, fls []*flight, read readRangeFunc) {
 	defer f.wg.Done()
 	start := int64(firstIdx) * f.pageSize

@@ -178,7 +178,13 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 			for runEnd < wEnd && !cached(runEnd+1) {
 				runEnd++
 			}
-			fls, joined := n.fetch.fetch(key, m.Size, idx, runEnd, n.underReader(req.Path, m))
+			var fls []*flight
+			var joined []bool
+			if req.Flags&transport.FlagNoCache != 0 {
+				fls, joined = n.fetch.fetchUncached(ctx, key, m.Size, idx, runEnd, n.underReader(req.Path, m))
+			} else {
+				fls, joined = n.fetch.fetch(key, m.Size, idx, runEnd, n.underReader(req.Path, m))
+			}
 			for i, fl := range fls {
 				items[idx-wStart+uint32(i)].fl = fl
 				items[idx-wStart+uint32(i)].joined = joined[i]

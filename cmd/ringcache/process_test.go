@@ -401,6 +401,9 @@ func TestCLIAgainstARealNode(t *testing.T) {
 	if code != 0 || stdout != string(data) {
 		t.Fatalf("get to stdout: exit %d, %d bytes", code, len(stdout))
 	}
+	if code, stdout, stderr := run(t, "get", "lake/d/f.bin", "--no-cache", seeds); code != 0 || stdout != string(data) {
+		t.Fatalf("get --no-cache: exit %d, %d bytes: %s", code, len(stdout), stderr)
+	}
 	// Offset equal to the size: 0 bytes, and -o is still created.
 	empty := filepath.Join(t.TempDir(), "empty.bin")
 	if code, _, stderr := run(t, "get", "lake/d/f.bin", "--offset", strconv.Itoa(len(data)), "-o", empty, seeds); code != 0 {

@@ -89,13 +89,14 @@ func validatePrefixArg(p string) error {
 const getChunk = 8 << 20
 
 func runGet(env Env, args []string) error {
-	fs := newFlags(env, "get", "ringcache get PATH [--offset N] [--length N] [-o FILE]")
+	fs := newFlags(env, "get", "ringcache get PATH [--offset N] [--length N] [-o FILE] [--no-cache]")
 	fs.WantArgs(1, 1)
 	cf := defineClientFlags(fs)
 	offset := fs.Int64("offset", 0, "first byte to read")
 	length := fs.Int64("length", -1, "bytes to read (default: the rest of the file)")
 	out := fs.String("output", "", "write to FILE instead of stdout")
 	fs.Alias("o", "output")
+	noCache := fs.Switch("no-cache", false, "read without filling the cache (cached pages are still used)")
 	pos, err := fs.Parse(args, env.LookupEnv)
 	if err != nil {
 		return err
@@ -115,7 +116,11 @@ func runGet(env Env, args []string) error {
 		return err
 	}
 	defer done()
-	f, err := c.Open(ctx, p)
+	var opts []client.ReadOption
+	if *noCache {
+		opts = append(opts, client.WithNoCache())
+	}
+	f, err := c.Open(ctx, p, opts...)
 	if err != nil {
 		return err
 	}
