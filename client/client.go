@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -113,9 +114,10 @@ type Member = transport.MemberInfo
 
 // view is an immutable snapshot of the cluster: members and the ring.
 type view struct {
-	ring    *ring.Ring
-	members map[string]Member
-	list    []Member
+	ring     *ring.Ring
+	members  map[string]Member
+	list     []Member
+	pageSize int64 // the cluster's page size (0: unknown)
 }
 
 // Client is safe for concurrent use.
@@ -193,7 +195,7 @@ func (c *Client) install(resp *transport.MembersResponse) error {
 		// the node runs another build. Reads still work (nodes forward).
 		c.log.Warn("ring version differs from the node's", "node", resp.RingVersion, "client", r.Version())
 	}
-	v := &view{ring: r, members: make(map[string]Member, len(resp.Members)), list: resp.Members}
+	v := &view{ring: r, members: make(map[string]Member, len(resp.Members)), list: resp.Members, pageSize: resp.PageSize}
 	for _, m := range resp.Members {
 		v.members[m.ID] = m
 	}
@@ -397,7 +399,7 @@ func (c *Client) ReadAt(ctx context.Context, path string, p []byte, off int64, o
 	if n := c.pieces(len(p)); n > 1 {
 		res, st, err = c.readSplit(ctx, path, p, off, o, n)
 	} else {
-		res, st, err = c.read(ctx, path, p, off, o, 0)
+		res, st, err = c.read(ctx, path, p, off, o, 0, 0)
 	}
 	if o.stats != nil {
 		o.stats.add(st)
@@ -416,33 +418,35 @@ func (c *Client) pieces(n int) int {
 	return min(c.cfg.ReadParallelism, n/c.cfg.SplitSize)
 }
 
-// readSplit reads p as n pieces at once, each on its own stream (and each
-// with its own failover). The pieces are separate requests, so a file that
-// changes meanwhile could hand back pieces of two versions: the pieces'
+// readSplit reads p as up to n pieces at once, each on its own stream (and
+// each with its own failover). The pieces are separate requests, so a file
+// that changes meanwhile could hand back pieces of two versions: the pieces'
 // versions are compared, and a mixed read is done again as one request.
 func (c *Client) readSplit(ctx context.Context, path string, p []byte, off int64, o readOpts, n int) (transport.ReadResult, ReadStats, error) {
 	start := time.Now()
-	// Piece bounds on 64 KiB: pieces do not share a verification chunk.
-	size := (len(p)/n + 64<<10 - 1) &^ (64<<10 - 1)
-	pcs := make([]piece, 0, n)
-	for lo := 0; lo < len(p); lo += size {
-		pcs = append(pcs, piece{p: p[lo:min(lo+size, len(p))]})
+	bounds := pieceBounds(off, len(p), n, c.view.Load().pageSize)
+	pcs := make([]piece, len(bounds)-1)
+	for i := range pcs {
+		pcs[i] = piece{off: off + int64(bounds[i]), p: p[bounds[i]:bounds[i+1]]}
 	}
+	// One ID for all pieces: a page one piece fetched is, for the others,
+	// part of the same read's fetch, not a hit.
+	readID := rand.Uint64() | 1
 	var wg sync.WaitGroup
 	for i := 1; i < len(pcs); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			pc := &pcs[i]
-			pc.res, pc.st, pc.err = c.read(ctx, path, pc.p, off+int64(i*size), o, transport.FlagPiece)
+			pc.res, pc.st, pc.err = c.read(ctx, path, pc.p, pc.off, o, transport.FlagPiece, readID)
 		}()
 	}
-	pcs[0].res, pcs[0].st, pcs[0].err = c.read(ctx, path, pcs[0].p, off, o, 0)
+	pcs[0].res, pcs[0].st, pcs[0].err = c.read(ctx, path, pcs[0].p, off, o, 0, readID)
 	wg.Wait()
 
 	res, st, mixed, err := joinPieces(pcs)
 	if mixed {
-		again, st2, err2 := c.read(ctx, path, p, off, o, 0)
+		again, st2, err2 := c.read(ctx, path, p, off, o, 0, 0)
 		st.add(st2)
 		res, err = again, err2
 	}
@@ -450,8 +454,34 @@ func (c *Client) readSplit(ctx context.Context, path string, p []byte, off int64
 	return res, st, err
 }
 
+// pieceBounds cuts a read of length bytes at off into at most n pieces of
+// about equal size and returns their bounds relative to off (first 0, last
+// length). A read over several pages is cut at page boundaries, so that no
+// two pieces share a page (each page is fetched and counted by one piece);
+// within one page (or when the page size is unknown) it is cut on 64 KiB
+// bounds, and the node keeps the stats exact (FlagPiece, ReadID).
+func pieceBounds(off int64, length, n int, pageSize int64) []int {
+	const align = 64 << 10
+	size := (length/n + align - 1) &^ (align - 1)
+	spansPages := pageSize > 0 && off/pageSize != (off+int64(length)-1)/pageSize
+	b := []int{0}
+	for i := 1; i < n; i++ {
+		cut := int64(i * size)
+		if spansPages {
+			abs := off + cut
+			abs = (abs + pageSize/2) / pageSize * pageSize // nearest page boundary
+			cut = abs - off
+		}
+		if cut > int64(b[len(b)-1]) && cut < int64(length) {
+			b = append(b, int(cut))
+		}
+	}
+	return append(b, length)
+}
+
 // piece is one part of a split read: p is its slice of the caller's buffer.
 type piece struct {
+	off int64
 	p   []byte
 	res transport.ReadResult
 	st  ReadStats
@@ -509,7 +539,7 @@ func permanent(err error) bool {
 		(errors.Is(err, transport.ErrChanged))
 }
 
-func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o readOpts, flags uint32) (transport.ReadResult, ReadStats, error) {
+func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o readOpts, flags uint32, readID uint64) (transport.ReadResult, ReadStats, error) {
 	start := time.Now()
 	var st ReadStats
 	if c.closed.Load() {
@@ -525,7 +555,7 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 	if o.noCache {
 		flags |= transport.FlagNoCache
 	}
-	req := transport.ReadRequest{Path: path, Offset: off, Length: int64(len(p)), RingVersion: v.ring.Version(), Scope: o.scope, ETag: o.etag, Flags: flags}
+	req := transport.ReadRequest{Path: path, Offset: off, Length: int64(len(p)), RingVersion: v.ring.Version(), Scope: o.scope, ETag: o.etag, Flags: flags, ReadID: readID}
 	var errs []error
 	var ownersBuf [4]string // no allocation for the usual few owners
 	for _, id := range v.ring.AppendOwners(ownersBuf[:0], path, c.cfg.Owners) {

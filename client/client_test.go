@@ -18,6 +18,11 @@ import (
 
 func setup(t *testing.T, nodes int) (understore.Store, *node.LocalCluster, *client.Client) {
 	t.Helper()
+	return setupPages(t, nodes, 64<<10)
+}
+
+func setupPages(t *testing.T, nodes int, pageSize int64) (understore.Store, *node.LocalCluster, *client.Client) {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.Mkdir(dir+"/lake", 0o755); err != nil {
 		t.Fatal(err)
@@ -30,7 +35,7 @@ func setup(t *testing.T, nodes int) (understore.Store, *node.LocalCluster, *clie
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c, err := node.StartLocalCluster(ctx, node.LocalClusterConfig{Nodes: nodes, BaseDir: t.TempDir(), UnderStore: under,
-		Template: node.Config{PageSize: 64 << 10}})
+		Template: node.Config{PageSize: pageSize}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +168,18 @@ func TestSplitReadsAreExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer split.Close()
+	// A cold read over many pages, split on page boundaries: every byte is
+	// a fetch for this read, every page one miss.
+	put(t, under, "lake/split/cold.bin", data)
+	var cold client.ReadStats
+	coldBuf := make([]byte, 2<<20)
+	if n, err := split.ReadAt(ctx, "lake/split/cold.bin", coldBuf, 1000, client.WithStats(&cold)); err != nil || n != len(coldBuf) || !bytes.Equal(coldBuf, data[1000:1000+len(coldBuf)]) {
+		t.Fatalf("cold split read: n=%d err=%v", n, err)
+	}
+	if want := int64(len(coldBuf)); cold.BytesUnderstore != want || cold.PagesMissed != (1000+want-1)/(64<<10)+1 || cold.PagesHit != 0 {
+		t.Fatalf("cold split read stats: %+v", cold)
+	}
+
 	size := int64(len(data))
 	cases := [][2]int64{{0, size}, {size - 100_000, 1 << 20}, {size - 200_000, 200_000}, {size - 65536, 2 << 20}, {size, 1 << 20}}
 	for range 30 {
@@ -241,5 +258,41 @@ func TestNoCacheReadsDoNotFillTheCache(t *testing.T) {
 	// Cached pages serve a no-cache read.
 	if st := read(client.WithNoCache()); st.BytesLocal != int64(len(data)) || st.PagesHit != 7 {
 		t.Fatalf("no-cache read of cached pages: %+v", st)
+	}
+}
+
+// TestSplitWithinAPage: a read inside one page is still split (4 pieces of
+// one 1 MiB page); the page is fetched once, counted once, as a miss when
+// cold and a hit when warm, and the bytes are right.
+func TestSplitWithinAPage(t *testing.T) {
+	under, _, cl := setupPages(t, 2, 1<<20)
+	data := make([]byte, 3<<20)
+	for i := range data {
+		data[i] = byte(i * 7 / 5)
+	}
+	put(t, under, "lake/split/page.bin", data)
+	ctx := context.Background()
+	for pass, want := range []string{"cold", "warm"} {
+		var st client.ReadStats
+		buf := make([]byte, 1<<20)
+		if n, err := cl.ReadAt(ctx, "lake/split/page.bin", buf, 1<<20, client.WithStats(&st)); err != nil || n != len(buf) || !bytes.Equal(buf, data[1<<20:2<<20]) {
+			t.Fatalf("%s read: n=%d err=%v", want, n, err)
+		}
+		switch {
+		case st.Attempts != 4:
+			t.Fatalf("%s read in %d requests, want 4 pieces", want, st.Attempts)
+		case st.BytesLocal+st.BytesUnderstore != 1<<20 || st.PagesHit+st.PagesMissed != 1:
+			t.Fatalf("%s read stats: %+v, want one page, 1 MiB", want, st)
+		case pass == 0 && (st.PagesMissed != 1 || st.BytesUnderstore < 256<<10):
+			// Pieces that joined the first piece's fetch report its bytes
+			// as under-store bytes (ReadID); one that came after the page
+			// was written reads it from disk.
+			t.Fatalf("cold read stats: %+v", st)
+		case pass == 1 && (st.PagesHit != 1 || st.BytesLocal != 1<<20):
+			t.Fatalf("warm read stats: %+v", st)
+		}
+		if err := cl.Load(ctx, "lake/split/page.bin", false, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

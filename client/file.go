@@ -29,7 +29,7 @@ type File struct {
 // Open resolves the file's size and version through its owner.
 func (c *Client) Open(ctx context.Context, path string, opts ...ReadOption) (*File, error) {
 	o := applyOpts(opts)
-	res, st, err := c.read(ctx, path, nil, 0, o, 0)
+	res, st, err := c.read(ctx, path, nil, 0, o, 0, 0)
 	if o.stats != nil {
 		o.stats.add(st)
 	}

@@ -48,3 +48,42 @@ func TestJoinPieces(t *testing.T) {
 		}
 	}
 }
+
+// TestPieceBounds: pieces cover the read exactly, in order, at most n of
+// them; over several pages every cut is on a page boundary, within one page
+// on 64 KiB from the read's start.
+func TestPieceBounds(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		off      int64
+		length   int
+		n        int
+		pageSize int64
+		want     []int // nil: check the properties only
+	}{
+		{0, mib, 4, mib, []int{0, 256 << 10, 512 << 10, 768 << 10, mib}}, // one page: within it
+		{0, 4 * mib, 4, mib, []int{0, mib, 2 * mib, 3 * mib, 4 * mib}},
+		{mib / 2, 2 * mib, 4, mib, []int{0, mib / 2, 3 * mib / 2, 2 * mib}}, // 3 pages: 3 pieces
+		{1000, 2 * mib, 8, 64 << 10, nil},
+		{12345, 3*mib + 7, 4, 256 << 10, nil},
+		{5, mib, 4, 0, []int{0, 256 << 10, 512 << 10, 768 << 10, mib}}, // page size unknown
+	} {
+		b := pieceBounds(tc.off, tc.length, tc.n, tc.pageSize)
+		if tc.want != nil && fmt.Sprint(b) != fmt.Sprint(tc.want) {
+			t.Errorf("pieceBounds(%d, %d, %d, %d) = %v, want %v", tc.off, tc.length, tc.n, tc.pageSize, b, tc.want)
+			continue
+		}
+		if b[0] != 0 || b[len(b)-1] != tc.length || len(b)-1 > tc.n {
+			t.Errorf("pieceBounds(%d, %d, %d, %d) = %v: not a cover of the read in at most n pieces", tc.off, tc.length, tc.n, tc.pageSize, b)
+		}
+		multi := tc.pageSize > 0 && tc.off/tc.pageSize != (tc.off+int64(tc.length)-1)/tc.pageSize
+		for i := 1; i < len(b); i++ {
+			if b[i] <= b[i-1] {
+				t.Errorf("pieceBounds(%d, %d, ...) = %v: not increasing", tc.off, tc.length, b)
+			}
+			if i < len(b)-1 && multi && (tc.off+int64(b[i]))%tc.pageSize != 0 {
+				t.Errorf("pieceBounds(%d, %d, ...) = %v: cut %d inside a page", tc.off, tc.length, b, b[i])
+			}
+		}
+	}
+}

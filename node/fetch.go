@@ -30,6 +30,7 @@ type flight struct {
 	data   []byte
 	err    error
 	source string // sourceUnderstore or sourcePeer: where the bytes came from
+	readID uint64 // ReadRequest.ReadID of the read that started it (0: none)
 }
 
 func (f *flight) wait(ctx context.Context) ([]byte, error) {
@@ -108,7 +109,10 @@ func (f *fetcher) wait(ctx context.Context) error {
 //
 // joined[i] reports that flight i was started by an earlier caller: this
 // caller causes no under-store request for that page.
-func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, read readRangeFunc) (out []*flight, joined []bool) {
+//
+// readID is the caller's ReadRequest.ReadID: a caller with the same non-zero
+// ID joining the flight is another piece of the same read.
+func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, readID uint64, read readRangeFunc) (out []*flight, joined []bool) {
 	out = make([]*flight, 0, last-first+1)
 	joined = make([]bool, 0, last-first+1)
 	var run []uint32 // indexes this call must fetch, ascending
@@ -118,7 +122,7 @@ func (f *fetcher) fetch(key storage.PageKey, size int64, first, last uint32, rea
 		k.Index = idx
 		fl, ok := f.flights[k]
 		if !ok {
-			fl = &flight{ready: make(chan struct{}), stored: make(chan struct{})}
+			fl = &flight{ready: make(chan struct{}), stored: make(chan struct{}), readID: readID}
 			f.flights[k] = fl
 			run = append(run, idx)
 		}

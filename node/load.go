@@ -170,7 +170,7 @@ func (n *Node) loadLocal(ctx context.Context, path, scope string, pin bool) erro
 				}
 				runEnd++
 			}
-			fls, _ := n.fetch.fetch(key, m.Size, idx, runEnd, read)
+			fls, _ := n.fetch.fetch(key, m.Size, idx, runEnd, 0, read)
 			flights = append(flights, fls...)
 			idx = runEnd
 		}

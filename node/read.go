@@ -183,7 +183,7 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 			if req.Flags&transport.FlagNoCache != 0 {
 				fls, joined = n.fetch.fetchUncached(ctx, key, m.Size, idx, runEnd, n.underReader(req.Path, m))
 			} else {
-				fls, joined = n.fetch.fetch(key, m.Size, idx, runEnd, n.underReader(req.Path, m))
+				fls, joined = n.fetch.fetch(key, m.Size, idx, runEnd, req.ReadID, n.underReader(req.Path, m))
 			}
 			for i, fl := range fls {
 				items[idx-wStart+uint32(i)].fl = fl
@@ -211,9 +211,9 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 				if err == nil {
 					// A page whose fetch another read started costs this
 					// read no under-store request: a hit, served from memory.
-					// Not for a piece, whose sibling may have started it.
+					// Not when another piece of the same read started it.
 					src := it.fl.source
-					if it.joined && !piece {
+					if it.joined && (req.ReadID == 0 || it.fl.readID != req.ReadID) {
 						src = sourceLocal
 					}
 					switch {

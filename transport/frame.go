@@ -65,11 +65,14 @@ const (
 	// asking the previous owner during warm handoff).
 	FlagCachedOnly uint32 = 1 << 3
 	// FlagPiece: the request is a later piece of a read the client split
-	// over several streams. A page it starts inside of is counted (stats,
-	// hit/miss metrics) by the piece before, and bytes of a fetch another
-	// request started are reported by where the fetch got them, so the
-	// pieces' stats add up to those of the read in one request.
+	// over several streams (see ReadRequest.ReadID). A page it starts
+	// inside of is counted (stats, hit/miss metrics) by the piece before,
+	// so the pieces' page counts add up to those of the read in one request.
 	FlagPiece uint32 = 1 << 4
+
+	// flagReadID is on the wire only: the request body ends with the
+	// 8-byte ReadRequest.ReadID. ReadRequest.Flags never holds it.
+	flagReadID uint32 = 1 << 31
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -106,6 +109,11 @@ type ReadRequest struct {
 	// ETag, when set, is the only version of the object the reader accepts
 	// (if-match): another version is StatusChanged, never mixed bytes.
 	ETag string
+	// ReadID, when not 0, names the read this request is a piece of: the
+	// client split one read over several streams and every piece carries
+	// the same ID, so a page one piece fetched counts for the read as a
+	// fetch (not as a hit) when another piece shares it.
+	ReadID uint64
 }
 
 // ReadHeader starts a response.
@@ -174,6 +182,11 @@ func checkPreface(b []byte) error {
 // appendRequest appends a request frame (header and body).
 func appendRequest(b []byte, id uint64, r *ReadRequest, timeoutMicros uint64) []byte {
 	n := requestFixed + len(r.Path) + len(r.Scope) + len(r.ETag)
+	flags := r.Flags &^ flagReadID
+	if r.ReadID != 0 {
+		flags |= flagReadID
+		n += 8
+	}
 	b = append(b, make([]byte, FrameHeaderSize+requestFixed)...)
 	f := b[len(b)-FrameHeaderSize-requestFixed:]
 	putFrameHeader(f, frameRequest, n)
@@ -183,13 +196,17 @@ func appendRequest(b []byte, id uint64, r *ReadRequest, timeoutMicros uint64) []
 	binary.BigEndian.PutUint64(p[16:], uint64(r.Length))
 	binary.BigEndian.PutUint64(p[24:], r.RingVersion)
 	binary.BigEndian.PutUint64(p[32:], timeoutMicros)
-	binary.BigEndian.PutUint32(p[40:], r.Flags)
+	binary.BigEndian.PutUint32(p[40:], flags)
 	binary.BigEndian.PutUint16(p[44:], uint16(len(r.Path)))
 	binary.BigEndian.PutUint16(p[46:], uint16(len(r.Scope)))
 	binary.BigEndian.PutUint16(p[48:], uint16(len(r.ETag)))
 	b = append(b, r.Path...)
 	b = append(b, r.Scope...)
-	return append(b, r.ETag...)
+	b = append(b, r.ETag...)
+	if r.ReadID != 0 {
+		b = binary.BigEndian.AppendUint64(b, r.ReadID)
+	}
+	return b
 }
 
 // parseRequest decodes a request body. Field values (negative offsets, ...)
@@ -207,6 +224,17 @@ func parseRequest(p []byte) (id uint64, r ReadRequest, timeoutMicros uint64, err
 	pl := int(binary.BigEndian.Uint16(p[44:]))
 	sl := int(binary.BigEndian.Uint16(p[46:]))
 	el := int(binary.BigEndian.Uint16(p[48:]))
+	if r.Flags&flagReadID != 0 {
+		r.Flags &^= flagReadID
+		if len(p) < requestFixed+8 {
+			return 0, r, 0, fmt.Errorf("%w: short request frame", ErrProtocol)
+		}
+		r.ReadID = binary.BigEndian.Uint64(p[len(p)-8:])
+		p = p[:len(p)-8]
+		if r.ReadID == 0 {
+			return 0, r, 0, fmt.Errorf("%w: read ID 0 on the wire", ErrProtocol)
+		}
+	}
 	if requestFixed+pl+sl+el != len(p) {
 		return 0, r, 0, fmt.Errorf("%w: request frame lengths do not add up", ErrProtocol)
 	}

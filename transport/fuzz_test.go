@@ -74,6 +74,7 @@ func FuzzRequest(f *testing.F) {
 	for _, r := range []ReadRequest{
 		{Path: "lake/a/b", Offset: 1 << 40, Length: 1 << 20, RingVersion: 99, Scope: "db/t", Flags: FlagNoForward},
 		{Path: "x"},
+		{Path: "lake/p", Offset: 4096, Length: 1 << 18, Flags: FlagPiece, ReadID: 0xfeedface},
 		{},
 	} {
 		f.Add(appendRequest(nil, 7, &r, 12345))
