@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -667,4 +668,38 @@ func TestPinAndScopeQuotaThroughTheNode(t *testing.T) {
 	if st, _ = cl.Stat(ctx, "lake/pin/hot.bin"); st.Pinned {
 		t.Fatal("unpin of the prefix left the file pinned")
 	}
+}
+
+// TestStartFailsCleanly: a node that cannot start (here: its gossip address
+// is taken) returns the error, and releases what it had opened, so the same
+// data dir starts at once when the address is free.
+func TestStartFailsCleanly(t *testing.T) {
+	under := localStore(t)
+	taken, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	tcpTaken, err := net.Listen("tcp", taken.LocalAddr().String())
+	if err != nil {
+		t.Skipf("port %s not free for TCP too: %v", taken.LocalAddr(), err)
+	}
+	defer tcpTaken.Close()
+	dir := t.TempDir()
+	cfg := node.Config{ID: "n", DataDir: dir, UnderStore: under, PageSize: testPageSize, Capacity: 1 << 30,
+		GRPCAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", GossipAddr: taken.LocalAddr().String(), GossipProfile: "local"}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, err := node.Start(ctx, cfg)
+	if err == nil {
+		n.Close(ctx)
+		t.Fatal("started on a taken gossip address")
+	}
+	t.Logf("start failed as expected: %v", err)
+	cfg.GossipAddr = "127.0.0.1:0"
+	n, err = node.Start(ctx, cfg)
+	if err != nil {
+		t.Fatalf("the same data dir after a failed start: %v", err)
+	}
+	n.Close(ctx)
 }

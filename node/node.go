@@ -61,12 +61,14 @@ type Node struct {
 
 // Start opens the store (replaying its journal), listens, joins the cluster
 // and returns once the node is a member serving reads.
-func Start(ctx context.Context, cfg Config) (n *Node, err error) {
+func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, log: cfg.Logger, now: time.Now, under: cfg.UnderStore, meta: newMetaCache(), stop: make(chan struct{})}
+	// n is not the named result: the error returns below (nil, err) must
+	// not clear it under the goroutines started here and the teardown.
+	n := &Node{cfg: cfg, log: cfg.Logger, now: time.Now, under: cfg.UnderStore, meta: newMetaCache(), stop: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			n.teardown()

@@ -82,19 +82,44 @@ type proc struct {
 	grpc, gossip, http string
 	dataDir, lake      string
 	cmd                *exec.Cmd
+	exited             chan struct{} // closed when cmd has exited
 	stderr             *bytes.Buffer
 	join               string
 }
 
 func newProc(t testing.TB, id, lake, join string) *proc {
-	return &proc{id: id, lake: lake, join: join, dataDir: t.TempDir(),
-		grpc:   fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		gossip: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		http:   fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	p := &proc{id: id, lake: lake, join: join, dataDir: t.TempDir()}
+	p.pickPorts(t)
+	return p
 }
 
+func (p *proc) pickPorts(t testing.TB) {
+	p.grpc = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p.gossip = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p.http = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+}
+
+// start runs the node and waits until it is ready. A free port can be taken
+// by another process between freePort and the node's bind (tests of other
+// packages run alongside): a node that exits because an address is in use
+// is started again on new ports.
 func (p *proc) start(t testing.TB) {
 	t.Helper()
+	for attempt := 1; ; attempt++ {
+		err := p.startOnce(t)
+		if err == nil {
+			return
+		}
+		if attempt < 3 && strings.Contains(p.stderr.String(), "address already in use") {
+			t.Logf("%s: a port was taken meanwhile; new ports (%v)", p.id, err)
+			p.pickPorts(t)
+			continue
+		}
+		t.Fatalf("%s not ready: %v\n%s", p.id, err, p.stderr)
+	}
+}
+
+func (p *proc) startOnce(t testing.TB) error {
 	args := []string{"node", "--id", p.id, "--data-dir", p.dataDir, "--understore", "file://" + p.lake,
 		"--grpc-addr", p.grpc, "--gossip-addr", p.gossip, "--http-addr", p.http,
 		"--page-size", "256KiB", "--capacity", "1GiB", "--sync-interval", "1h", "--log-format", "json"}
@@ -107,6 +132,11 @@ func (p *proc) start(t testing.TB) {
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) {
+		cmd.Wait()
+		close(exited)
+	}(p.cmd, p.exited)
 	t.Cleanup(func() { p.kill() })
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -114,11 +144,17 @@ func (p *proc) start(t testing.TB) {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return
+				return nil
 			}
 		}
+		select {
+		case <-p.exited:
+			p.cmd = nil
+			return fmt.Errorf("exited before it was ready")
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready: %v\n%s", p.id, err, p.stderr)
+			return fmt.Errorf("not ready after 60s: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond) // polling an external process's readiness
 	}
@@ -127,7 +163,7 @@ func (p *proc) start(t testing.TB) {
 func (p *proc) kill() {
 	if p.cmd != nil && p.cmd.Process != nil {
 		p.cmd.Process.Signal(syscall.SIGKILL)
-		p.cmd.Wait()
+		<-p.exited
 		p.cmd = nil
 	}
 }
@@ -524,8 +560,9 @@ func TestSIGTERMLeavesAndExitsZero(t *testing.T) {
 	if err := n1.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := n1.cmd.Wait(); err != nil {
-		t.Fatalf("SIGTERM: %v\n%s", err, n1.stderr)
+	<-n1.exited
+	if st := n1.cmd.ProcessState; st == nil || !st.Success() {
+		t.Fatalf("SIGTERM: exit %v\n%s", st, n1.stderr)
 	}
 	n1.cmd = nil
 	// The survivor sees it as left (not dead) and drops it from the ring.
