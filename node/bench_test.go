@@ -114,6 +114,23 @@ func rawTCPServer(b *testing.B, chunk int) (addr string, stop func()) {
 	return l.Addr().String(), func() { l.Close(); wg.Wait() }
 }
 
+// rawTCPConns starts a rawTCPServer of chunk-byte responses and dials n
+// connections to it; all are closed when the benchmark ends.
+func rawTCPConns(b *testing.B, chunk, n int) []net.Conn {
+	addr, stop := rawTCPServer(b, chunk)
+	b.Cleanup(stop)
+	var conns []net.Conn
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close() })
+		conns = append(conns, c)
+	}
+	return conns
+}
+
 // benchStreams is how many streams BenchmarkRemoteCachedRead runs: 4, or
 // RINGCACHE_BENCH_STREAMS.
 func benchStreams() int {
@@ -156,17 +173,7 @@ func parallelRound(b *testing.B, workers, n int, read func(w, i int) error) {
 func BenchmarkRemoteCachedRead(b *testing.B) {
 	const page = 1 << 20
 	streams := benchStreams()
-	addr, stop := rawTCPServer(b, page)
-	defer stop()
-	var raw []net.Conn
-	for range streams {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		raw = append(raw, c)
-	}
+	raw := rawTCPConns(b, page, streams)
 	under := localStore(b)
 	const size = 256 << 20
 	writeBigFile(b, under, "lake/bench/remote.bin", size)
@@ -244,18 +251,7 @@ func BenchmarkRandom64KiB(b *testing.B) {
 		paths = append(paths, p)
 	}
 
-	// Raw TCP: one connection per reader.
-	addr, stop := rawTCPServer(b, readSize)
-	defer stop()
-	var raw []net.Conn
-	for range readers {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		raw = append(raw, c)
-	}
+	raw := rawTCPConns(b, readSize, readers) // one connection per reader
 	// Local pread: the same bytes in local files.
 	dir := b.TempDir()
 	local := map[string]*os.File{}
