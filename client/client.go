@@ -345,8 +345,14 @@ type ReadStats struct {
 	PagesHit        int64
 	PagesMissed     int64
 	Node            string // node that served the read
-	Attempts        int    // nodes tried
-	Latency         time.Duration
+	// Attempts is the requests a read needed on the nodes: 1 when the
+	// first node served it; more after a failover or a verified re-read.
+	// For a split read, the most any one piece needed.
+	Attempts int
+	// Pieces is how many requests a read was split into, at once (1 when
+	// it was not split; see Config.ReadParallelism).
+	Pieces  int
+	Latency time.Duration
 }
 
 func (s *ReadStats) add(o ReadStats) {
@@ -357,6 +363,7 @@ func (s *ReadStats) add(o ReadStats) {
 	s.PagesHit += o.PagesHit
 	s.PagesMissed += o.PagesMissed
 	s.Attempts += o.Attempts
+	s.Pieces += o.Pieces
 	s.Latency += o.Latency
 	if o.Node != "" {
 		s.Node = o.Node
@@ -400,6 +407,7 @@ func (c *Client) ReadAt(ctx context.Context, path string, p []byte, off int64, o
 		res, st, err = c.readSplit(ctx, path, p, off, o, n)
 	} else {
 		res, st, err = c.read(ctx, path, p, off, o, 0, 0)
+		st.Pieces = 1
 	}
 	if o.stats != nil {
 		o.stats.add(st)
@@ -445,6 +453,7 @@ func (c *Client) readSplit(ctx context.Context, path string, p []byte, off int64
 	wg.Wait()
 
 	res, st, mixed, err := joinPieces(pcs)
+	st.Pieces = len(pcs)
 	if mixed {
 		again, st2, err2 := c.read(ctx, path, p, off, o, 0, 0)
 		st.add(st2)
@@ -498,7 +507,9 @@ func joinPieces(pcs []piece) (res transport.ReadResult, st ReadStats, mixed bool
 	end := false
 	for i := range pcs {
 		pc := &pcs[i]
+		attempts := max(st.Attempts, pc.st.Attempts)
 		st.add(pc.st)
+		st.Attempts = attempts // the pieces ran side by side
 		switch {
 		case pc.err != nil && errors.Is(pc.err, transport.ErrOutOfRange) && i > 0:
 			// Wholly past the end of the file: expected after a short

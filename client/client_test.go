@@ -279,8 +279,8 @@ func TestSplitWithinAPage(t *testing.T) {
 			t.Fatalf("%s read: n=%d err=%v", want, n, err)
 		}
 		switch {
-		case st.Attempts != 4:
-			t.Fatalf("%s read in %d requests, want 4 pieces", want, st.Attempts)
+		case st.Pieces != 4 || st.Attempts != 1:
+			t.Fatalf("%s read in %d pieces, %d attempts; want 4 pieces, 1 attempt each", want, st.Pieces, st.Attempts)
 		case st.BytesLocal+st.BytesUnderstore != 1<<20 || st.PagesHit+st.PagesMissed != 1:
 			t.Fatalf("%s read stats: %+v, want one page, 1 MiB", want, st)
 		case pass == 0 && (st.PagesMissed != 1 || st.BytesUnderstore < 256<<10):
