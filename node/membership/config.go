@@ -117,7 +117,8 @@ type Config struct {
 	KeepGone time.Duration
 	MaxGone  int
 
-	// Logger receives this package's logs and memberlist's (at their level).
+	// Logger receives this package's logs and memberlist's (at their level);
+	// it should name the node (this package adds no attribute for it).
 	// nil discards.
 	Logger *slog.Logger
 

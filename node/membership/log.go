@@ -4,11 +4,18 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"sync/atomic"
 )
 
 // logBridge turns memberlist's log.Logger lines ("[WARN] memberlist: ...")
 // into slog records at the matching level, so one handler gets both.
-type logBridge struct{ log *slog.Logger }
+type logBridge struct {
+	log *slog.Logger
+	// closed is set once Shutdown began: memberlist's listeners then fail
+	// with "use of closed network connection", which it logs as an error;
+	// that is the shutdown itself, logged at debug.
+	closed *atomic.Bool
+}
 
 func (b *logBridge) Write(p []byte) (int, error) {
 	line := bytes.TrimRight(p, "\n")
@@ -21,6 +28,9 @@ func (b *logBridge) Write(p []byte) (int, error) {
 			level, line = l.level, line[len(l.tag):]
 			break
 		}
+	}
+	if level > slog.LevelDebug && b.closed != nil && b.closed.Load() && bytes.Contains(line, []byte("use of closed network connection")) {
+		level = slog.LevelDebug
 	}
 	if b.log.Enabled(context.Background(), level) {
 		b.log.Log(context.Background(), level, string(line), "source", "memberlist")

@@ -120,7 +120,7 @@ func Start(cfg Config) (*Membership, error) {
 	}
 	m := &Membership{
 		cfg:       cfg,
-		log:       cfg.Logger.With("node", cfg.Name),
+		log:       cfg.Logger, // the caller's logger names the node (node.Start adds it)
 		name:      cfg.Name,
 		self:      meta,
 		selfBytes: metaBytes,
@@ -181,7 +181,7 @@ func (m *Membership) memberlistConfig() *memberlist.Config {
 	mc.Alive = d
 	mc.Merge = d
 	mc.Conflict = d
-	mc.Logger = log.New(&logBridge{log: m.log}, "", 0)
+	mc.Logger = log.New(&logBridge{log: m.log, closed: &m.closed}, "", 0)
 	return mc
 }
 
