@@ -52,8 +52,9 @@ type Config struct {
 	RefreshInterval time.Duration
 	// ReadParallelism is how many streams one large read is spread over:
 	// a read of at least 2 x SplitSize bytes goes out as up to this many
-	// pieces at once (one loopback stream moves about 2 GB/s on a 2-core
-	// machine, four move about 3x that). Default 4; 1 turns splitting off.
+	// pieces at once (a warm 1 MiB read moved 1.4-1.9 GB/s on one stream
+	// of a 2-core machine, 3.0-3.2 GB/s on four). Default 4; 1 turns
+	// splitting off.
 	ReadParallelism int
 	// SplitSize is the smallest piece a large read is split into. Default
 	// 256 KiB.
@@ -499,7 +500,7 @@ type piece struct {
 
 // joinPieces makes one result of the pieces of a split read, in order: their
 // bytes up to the first short piece (the end of the file), their stats
-// summed. mixed reports pieces that cannot be of one version of the file
+// summed but for Attempts (the most of any one piece). mixed reports pieces that cannot be of one version of the file
 // (different ETag or size, bytes or an out-of-range past an end another
 // piece saw); the caller reads again.
 func joinPieces(pcs []piece) (res transport.ReadResult, st ReadStats, mixed bool, err error) {
