@@ -63,22 +63,63 @@ func defaultScope(p string) string {
 
 // fileMeta returns the file's metadata, checking the under-store when the
 // last check is older than the sync interval (or force is set). Concurrent
-// callers for one path share one Stat.
+// callers for one path share one Stat, but only one that began late enough
+// for them: a read that starts after an object was overwritten must not be
+// answered by a Stat that began before the overwrite (with a short sync
+// interval, readers racing writes would see the old version). So a caller
+// whose shared Stat began more than the sync interval before the caller
+// arrived (always, when force is set) runs one more.
 func (n *Node) fileMeta(ctx context.Context, p, scope string, force bool) (storage.FileMeta, error) {
 	if scope == "" {
 		scope = defaultScope(p)
 	}
+	arrived := n.now()
 	if !force {
 		if m, ok := n.store.Lookup(p); ok {
-			if at, ok := n.meta.syncedAt(p); ok && n.now().Sub(at) < n.cfg.SyncInterval && m.Scope == scope {
+			if at, ok := n.meta.syncedAt(p); ok && arrived.Sub(at) < n.cfg.SyncInterval && m.Scope == scope {
 				return m, nil
 			}
 		}
 	}
+	for {
+		r, err := n.statOnce(ctx, p, scope)
+		if statFreshFor(r.checked, arrived, force, n.cfg.SyncInterval) {
+			if err != nil {
+				return storage.FileMeta{}, err
+			}
+			return r.meta, nil
+		}
+		// The shared Stat (or its failure) began before this caller
+		// arrived and is too old for it: it has finished, so the next one
+		// begins later.
+		if ctx.Err() != nil {
+			return storage.FileMeta{}, ctx.Err()
+		}
+	}
+}
+
+// statFreshFor reports whether a Stat that began at checked may answer a
+// caller that arrived at arrived: one that began after the caller arrived
+// always may; an earlier one only within the sync interval, and never for a
+// forced check.
+func statFreshFor(checked, arrived time.Time, force bool, sync time.Duration) bool {
+	return !checked.Before(arrived) || (!force && arrived.Sub(checked) < sync)
+}
+
+// statResult is a shared Stat's outcome and when that Stat began.
+type statResult struct {
+	meta    storage.FileMeta
+	checked time.Time
+}
+
+// statOnce checks the under-store and records the file's metadata, shared
+// by the concurrent callers for one path and scope.
+func (n *Node) statOnce(ctx context.Context, p, scope string) (statResult, error) {
 	v, err, _ := n.meta.group.Do(p+"\x00"+scope, func() (any, error) {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.UnderStoreTimeout)
 		defer cancel()
 		checked := n.now()
+		r := statResult{checked: checked}
 		info, err := n.under.Stat(sctx, p)
 		n.metrics.understoreReq.WithLabelValues("stat", understoreResult(err)).Inc()
 		if err != nil {
@@ -91,17 +132,15 @@ func (n *Node) fileMeta(ctx context.Context, p, scope string, force bool) (stora
 				}
 				n.meta.forget(p)
 			}
-			return storage.FileMeta{}, fmt.Errorf("stat %s: %w", p, err)
+			return r, fmt.Errorf("stat %s: %w", p, err)
 		}
 		m, err := n.store.Upsert(p, storage.Fingerprint{ETag: info.ETag, Size: info.Size, ModTime: info.ModTime}, info.MetaFP, scope)
 		if err != nil {
-			return storage.FileMeta{}, fmt.Errorf("record metadata of %s: %w", p, err)
+			return r, fmt.Errorf("record metadata of %s: %w", p, err)
 		}
 		n.meta.markSynced(p, checked)
-		return m, nil
+		r.meta = m
+		return r, nil
 	})
-	if err != nil {
-		return storage.FileMeta{}, err
-	}
-	return v.(storage.FileMeta), nil
+	return v.(statResult), err
 }
