@@ -30,6 +30,10 @@ type openCache struct {
 	max int
 	m   map[openKey]*openEntry
 	lru list.List // front = most recently used; values are *openEntry
+	// opening holds the page files one caller is opening now; the others
+	// wait for it instead of opening, checking and mapping the same file
+	// (the pieces of a split read arrive together).
+	opening map[openKey]chan struct{}
 }
 
 // openKey names a published page file: generations are never reused.
@@ -52,20 +56,35 @@ type openEntry struct {
 }
 
 func newOpenCache(max int) *openCache {
-	return &openCache{max: max, m: make(map[openKey]*openEntry)}
+	return &openCache{max: max, m: make(map[openKey]*openEntry), opening: make(map[openKey]chan struct{})}
 }
 
-// get returns the entry for name with a reference taken.
-func (c *openCache) get(name openKey) (*openEntry, bool) {
+// claim returns the cached entry for name with a reference taken; or, when
+// another caller is opening it, a channel closed when that caller is done
+// (then claim again); or neither: the caller opens it, and calls opened.
+func (c *openCache) claim(name openKey) (*openEntry, <-chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[name]
-	if !ok {
-		return nil, false
+	if e, ok := c.m[name]; ok {
+		e.refs++
+		c.lru.MoveToFront(e.elem)
+		return e, nil
 	}
-	e.refs++
-	c.lru.MoveToFront(e.elem)
-	return e, true
+	if ch, ok := c.opening[name]; ok {
+		return nil, ch
+	}
+	c.opening[name] = make(chan struct{})
+	return nil, nil
+}
+
+// opened ends a claim: the callers waiting for name look again.
+func (c *openCache) opened(name openKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch, ok := c.opening[name]; ok {
+		delete(c.opening, name)
+		close(ch)
+	}
 }
 
 // add caches an opened, verified page file (and its mapping, or nil) and

@@ -1125,32 +1125,23 @@ func (s *Store) OpenPage(key PageKey) (*PageHandle, error) {
 		return nil, err
 	}
 	name := openKey{key, loc.gen}
-	e, ok := s.open.get(name)
-	if !ok {
-		bp := s.bufs.get()
-		h := pageHeader{crcs: make([]uint32, 0, chunksOf(int64(loc.length), ChunkSize))}
-		f, err := s.openChecked(key, loc, &h, *bp)
-		s.bufs.put(bp)
+	var e *openEntry
+	for e == nil {
+		var wait <-chan struct{}
+		if e, wait = s.open.claim(name); e != nil {
+			break
+		}
+		if wait != nil {
+			<-wait // another caller is opening this file: use its entry
+			continue
+		}
+		func() {
+			defer s.open.opened(name) // even if the open panics: waiters must not hang
+			e, err = s.openEntry(key, loc, name)
+		}()
 		if err != nil {
 			return nil, err
 		}
-		// A page file cut short behind the store's back would break the
-		// stream mid-response (sendfile runs dry, a writev from the
-		// mapping faults): caught here, once per open, it is a clean
-		// error and the page is dropped and fetched again.
-		if fi, err := f.Stat(); err != nil || fi.Size() < DataOffset+int64(loc.length) {
-			f.Close()
-			err = fmt.Errorf("%w: page file truncated", ErrCorrupt)
-			s.dropBroken(key, loc.gen, err)
-			return nil, fmt.Errorf("%w (%s)", err, key)
-		}
-		var mapped []byte
-		if !s.cfg.NoMmap && s.cfg.OpenPages > 0 {
-			// Only cached entries are mapped: a mapping per uncached open
-			// would cost more than the copy it saves.
-			mapped = mapPageFile(f, DataOffset+int64(loc.length))
-		}
-		e = s.open.add(name, f, mapped, h.crcs, h.chunk)
 	}
 	hd := &PageHandle{File: e.f, DataOffset: DataOffset, Length: int64(loc.length), ChunkSize: e.chunk,
 		ChunkCRCs: e.crcs, cache: s.open, entry: e}
@@ -1158,6 +1149,35 @@ func (s *Store) OpenPage(key PageKey) (*PageHandle, error) {
 		hd.Mapped = e.mapped[DataOffset : DataOffset+int64(loc.length)]
 	}
 	return hd, nil
+}
+
+// openEntry opens, checks and maps a page file for the open cache and
+// returns its entry with a reference taken.
+func (s *Store) openEntry(key PageKey, loc located, name openKey) (*openEntry, error) {
+	bp := s.bufs.get()
+	h := pageHeader{crcs: make([]uint32, 0, chunksOf(int64(loc.length), ChunkSize))}
+	f, err := s.openChecked(key, loc, &h, *bp)
+	s.bufs.put(bp)
+	if err != nil {
+		return nil, err
+	}
+	// A page file cut short behind the store's back would break the
+	// stream mid-response (sendfile runs dry, a writev from the mapping
+	// faults): caught here, once per open, it is a clean error and the
+	// page is dropped and fetched again.
+	if fi, err := f.Stat(); err != nil || fi.Size() < DataOffset+int64(loc.length) {
+		f.Close()
+		err = fmt.Errorf("%w: page file truncated", ErrCorrupt)
+		s.dropBroken(key, loc.gen, err)
+		return nil, fmt.Errorf("%w (%s)", err, key)
+	}
+	var mapped []byte
+	if !s.cfg.NoMmap && s.cfg.OpenPages > 0 {
+		// Only cached entries are mapped: a mapping per uncached open
+		// would cost more than the copy it saves.
+		mapped = mapPageFile(f, DataOffset+int64(loc.length))
+	}
+	return s.open.add(name, f, mapped, h.crcs, h.chunk), nil
 }
 
 // HasPage reports whether a page of the current version is cached.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -820,4 +821,53 @@ func pageFilesOf(t testing.TB, dir string, id FileID) []string {
 		t.Fatal(err)
 	}
 	return names
+}
+
+// countingFS counts Open calls (page files are opened for reading with Open).
+type countingFS struct {
+	OSFS
+	opens atomic.Int64
+}
+
+func (c *countingFS) Open(name string) (*os.File, error) {
+	c.opens.Add(1)
+	return c.OSFS.Open(name)
+}
+
+// TestOpenPageConcurrentOpensOnce: callers that miss the open cache for the
+// same page at once (the pieces of a split read) share one open, header
+// check and mapping, and all get the same file.
+func TestOpenPageConcurrentOpensOnce(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	fs := &countingFS{}
+	cfg.FS = fs
+	s := mustOpen(t, cfg)
+	defer s.Close()
+	m := putFile(t, s, "lake/t/o", "e", testPage, 4)
+	before := fs.opens.Load()
+	const callers = 16
+	hs := make([]*PageHandle, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := s.OpenPage(PageKey{m.ID, 1, 0})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			hs[i] = h
+		}()
+	}
+	wg.Wait()
+	if got := fs.opens.Load() - before; got != 1 {
+		t.Errorf("%d opens of one page file by %d concurrent callers, want 1", got, callers)
+	}
+	for _, h := range hs {
+		if h == nil || h.File != hs[0].File {
+			t.Fatal("concurrent callers got different files")
+		}
+		h.Close()
+	}
 }
