@@ -194,26 +194,12 @@ func (f *fetcher) fetchUncached(ctx context.Context, key storage.PageKey, size i
 		for end < last && out[end+1-first] == nil && int(end-idx+1) < f.maxRun {
 			end++
 		}
-		start := int64(idx) * f.pageSize
-		stop := int64(end)*f.pageSize + pageLen(size, f.pageSize, end)
-		buf := make([]byte, stop-start)
-		n, source, err := read(ctx, start, buf)
-		if err == io.EOF && int64(n) == stop-start {
-			err = nil
+		fls := make([]*flight, end-idx+1)
+		for i := range fls {
+			fls[i] = &flight{ready: make(chan struct{})}
+			out[idx-first+uint32(i)] = fls[i]
 		}
-		if err == nil && int64(n) != stop-start {
-			err = fmt.Errorf("short read of %d bytes at offset %d (want %d): %w", n, start, stop-start, errObjectChanged)
-		}
-		f.fetched(source, int64(n), err)
-		for i := idx; i <= end; i++ {
-			fl := &flight{ready: make(chan struct{}), err: err, source: source}
-			if err == nil {
-				off := int64(i-idx) * f.pageSize
-				fl.data = buf[off : off+pageLen(size, f.pageSize, i)]
-			}
-			close(fl.ready)
-			out[i-first] = fl
-		}
+		f.readRun(ctx, size, idx, fls, read)
 		idx = end
 	}
 	return out, joined
@@ -221,14 +207,31 @@ func (f *fetcher) fetchUncached(ctx context.Context, key storage.PageKey, size i
 
 func (f *fetcher) fetchRun(key storage.PageKey, size int64, firstIdx uint32, fls []*flight, read readRangeFunc) {
 	defer f.wg.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	f.readRun(ctx, size, firstIdx, fls, read)
+	cancel()
+	for i, fl := range fls {
+		k := key
+		k.Index = firstIdx + uint32(i)
+		if fl.err == nil {
+			f.store(k, fl.data)
+		}
+		f.mu.Lock()
+		delete(f.flights, k)
+		f.mu.Unlock()
+		close(fl.stored)
+	}
+}
+
+// readRun reads the pages firstIdx.. of fls with one ranged request and
+// completes their flights: each gets its page's bytes and their source, or
+// the error, and its ready is closed.
+func (f *fetcher) readRun(ctx context.Context, size int64, firstIdx uint32, fls []*flight, read readRangeFunc) {
 	start := int64(firstIdx) * f.pageSize
 	lastIdx := firstIdx + uint32(len(fls)) - 1
 	end := int64(lastIdx)*f.pageSize + pageLen(size, f.pageSize, lastIdx)
 	buf := make([]byte, end-start)
-
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	n, source, err := read(ctx, start, buf)
-	cancel()
 	if err == io.EOF && int64(n) == end-start {
 		err = nil
 	}
@@ -237,7 +240,6 @@ func (f *fetcher) fetchRun(key storage.PageKey, size int64, firstIdx uint32, fls
 		err = fmt.Errorf("short read of %d bytes at offset %d (want %d): %w", n, start, end-start, errObjectChanged)
 	}
 	f.fetched(source, int64(n), err)
-
 	for i, fl := range fls {
 		if err != nil {
 			fl.err = err
@@ -247,17 +249,6 @@ func (f *fetcher) fetchRun(key storage.PageKey, size int64, firstIdx uint32, fls
 			fl.source = source
 		}
 		close(fl.ready)
-	}
-	for i, fl := range fls {
-		k := key
-		k.Index = firstIdx + uint32(i)
-		if err == nil {
-			f.store(k, fl.data)
-		}
-		f.mu.Lock()
-		delete(f.flights, k)
-		f.mu.Unlock()
-		close(fl.stored)
 	}
 }
 

@@ -85,10 +85,7 @@ type streamRequest struct {
 	timeout time.Duration
 }
 
-// serveStream runs a page-stream connection until it ends, in this one
-// goroutine: it reads a request, serves it, and reads the next (pipelined
-// requests wait in the socket buffer meanwhile). A client hanging up while a
-// handler waits is noticed by watchHangup.
+// serveStream runs a page-stream connection until it ends.
 func (s *Server) serveStream(raw net.Conn, br *bufio.Reader) {
 	c := &streamConn{s: s, raw: raw, br: br, bw: bufio.NewWriterSize(raw, 64<<10)}
 	c.tcp, _ = raw.(*net.TCPConn)
@@ -231,9 +228,10 @@ func (c *streamConn) serveOne(q *streamRequest) (err error) {
 		w.corked = true
 	}
 	if small {
-		// A small response is assembled whole (page bytes by pread) and
-		// leaves in one write: one syscall instead of write, sendfile,
-		// write, and the reader wakes once.
+		// A small response is assembled whole (page bytes by pread, or
+		// referred to in their mapping) and leaves in one write or writev:
+		// one syscall instead of write, sendfile, write, and the reader
+		// wakes once.
 		bp, ok := c.s.smallBufs.Get().(*[]byte)
 		if !ok {
 			b := make([]byte, 0, smallResponseLength+64<<10)
