@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ringcache/ringcache/objpath"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -214,7 +215,7 @@ func (s *local) List(ctx context.Context, prefix, delimiter, token string, limit
 	if limit <= 0 {
 		limit = s.cfg.ListLimit
 	}
-	bucket, kp := splitPath(prefix)
+	bucket, kp := objpath.Split(prefix)
 	var tok localToken
 	if token != "" {
 		var err error
@@ -451,7 +452,7 @@ func (s *local) Put(ctx context.Context, p string, r io.Reader, size int64) (inf
 	if size < 0 {
 		return ObjectInfo{}, opErr(op, p, ErrBadRequest, fmt.Errorf("negative size %d", size))
 	}
-	bucket, _ := splitPath(p)
+	bucket, _ := objpath.Split(p)
 	if fi, err := s.root.Stat(bucket); err != nil {
 		return ObjectInfo{}, localErr(op, p, err)
 	} else if !fi.IsDir() {

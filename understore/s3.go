@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ringcache/ringcache/objpath"
 	"io"
 	"net/http"
 	"slices"
@@ -82,7 +83,7 @@ func (s *s3Store) scope(op, p string) error {
 	if s.bucket == "" {
 		return nil
 	}
-	bucket, key := splitPath(p)
+	bucket, key := objpath.Split(p)
 	if bucket != s.bucket || (s.prefix != "" && !strings.HasPrefix(key, s.prefix+"/")) {
 		want := s.bucket + "/"
 		if s.prefix != "" {
@@ -100,7 +101,7 @@ func (s *s3Store) checkPath(op, p string) (bucket, key string, err error) {
 	if err := s.scope(op, p); err != nil {
 		return "", "", err
 	}
-	bucket, key = splitPath(p)
+	bucket, key = objpath.Split(p)
 	return bucket, key, nil
 }
 
@@ -256,7 +257,7 @@ func (s *s3Store) List(ctx context.Context, prefix, delimiter, token string, lim
 	}
 	if s.bucket != "" {
 		// A prefix that names the scope itself or lies inside it.
-		b, kp := splitPath(prefix)
+		b, kp := objpath.Split(prefix)
 		if s.prefix != "" && kp == s.prefix {
 			kp += "/"
 		}
@@ -268,7 +269,7 @@ func (s *s3Store) List(ctx context.Context, prefix, delimiter, token string, lim
 	if limit <= 0 {
 		limit = s.cfg.ListLimit
 	}
-	bucket, kp := splitPath(prefix)
+	bucket, kp := objpath.Split(prefix)
 	in := &s3.ListObjectsV2Input{
 		Bucket:  &bucket,
 		Prefix:  aws.String(kp),

@@ -17,13 +17,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ringcache/ringcache/objpath"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Sentinel errors. Every error a Store returns for one of these conditions
@@ -36,7 +36,8 @@ var (
 	// ErrChanged means the object is no longer the version the caller asked
 	// for (its ETag differs); no bytes of the new version were returned.
 	ErrChanged = errors.New("understore: object changed")
-	ErrBadPath = errors.New("understore: bad path")
+	// ErrBadPath is objpath.ErrBadPath: the path rules have one home.
+	ErrBadPath = objpath.ErrBadPath
 	// ErrOutOfScope means the path is outside the bucket/prefix the Store
 	// was opened on.
 	ErrOutOfScope = errors.New("understore: path out of scope")
@@ -46,8 +47,8 @@ var (
 	ErrBadRequest = errors.New("understore: bad request")
 )
 
-// MaxPathLen is the longest path accepted, in bytes (S3's key limit).
-const MaxPathLen = 1024
+// MaxPathLen is the longest path accepted, in bytes (objpath.MaxLen).
+const MaxPathLen = objpath.MaxLen
 
 // ObjectInfo describes one version of an object.
 type ObjectInfo struct {
@@ -247,7 +248,7 @@ func parseURL(raw string) (target, error) {
 			}
 			t.prefix = prefix
 		} else if t.bucket != "" {
-			if err := validateElems(t.bucket); err != nil {
+			if err := ValidatePrefix(t.bucket); err != nil {
 				return target{}, fmt.Errorf("understore: config: URL %q: %w", raw, err)
 			}
 		}
@@ -271,55 +272,13 @@ func Open(ctx context.Context, cfg Config) (Store, error) {
 	return openS3(ctx, cfg, t)
 }
 
-// ValidatePath checks a file path ("bucket/key"): non-empty, no leading
-// "/", no empty, "." or ".." element, no NUL byte, at most MaxPathLen bytes,
-// valid UTF-8, and at least two elements. Failures wrap ErrBadPath.
-func ValidatePath(p string) error {
-	if err := validateElems(p); err != nil {
-		return err
-	}
-	if !strings.Contains(p, "/") {
-		return fmt.Errorf("%w: %q: need bucket/key", ErrBadPath, p)
-	}
-	return nil
-}
+// ValidatePath checks a file path ("bucket/key") by objpath's rules.
+// Failures wrap ErrBadPath.
+func ValidatePath(p string) error { return objpath.Validate(p) }
 
-// ValidatePrefix checks a List prefix: the rules of ValidatePath, except that
-// the key part may be empty and the last element may be empty (a trailing
-// "/"), so "bucket", "bucket/" and "bucket/dir/par" are all valid.
-func ValidatePrefix(p string) error {
-	return validateElems(strings.TrimSuffix(p, "/"))
-}
-
-func validateElems(p string) error {
-	switch {
-	case p == "":
-		return fmt.Errorf("%w: empty", ErrBadPath)
-	case len(p) > MaxPathLen:
-		return fmt.Errorf("%w: %d bytes > %d", ErrBadPath, len(p), MaxPathLen)
-	case !utf8.ValidString(p):
-		return fmt.Errorf("%w: %q: invalid UTF-8", ErrBadPath, p)
-	case strings.IndexByte(p, 0) >= 0:
-		return fmt.Errorf("%w: %q: NUL byte", ErrBadPath, p)
-	case p[0] == '/':
-		return fmt.Errorf("%w: %q: leading /", ErrBadPath, p)
-	}
-	for e := range strings.SplitSeq(p, "/") {
-		switch e {
-		case "":
-			return fmt.Errorf("%w: %q: empty element", ErrBadPath, p)
-		case ".", "..":
-			return fmt.Errorf("%w: %q: %q element", ErrBadPath, p, e)
-		}
-	}
-	return nil
-}
-
-// splitPath splits a valid "bucket/key" (or a prefix) at the first "/".
-func splitPath(p string) (bucket, key string) {
-	bucket, key, _ = strings.Cut(p, "/")
-	return bucket, key
-}
+// ValidatePrefix checks a List prefix by objpath's rules (the key part and
+// the last element may be empty). Failures wrap ErrBadPath.
+func ValidatePrefix(p string) error { return objpath.ValidatePrefix(p) }
 
 // opErr wraps a sentinel and the underlying cause (either may be nil) with
 // the operation and path, so errors.Is works for both and the message says
