@@ -8,21 +8,10 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-	"time"
 
+	"github.com/ringcache/ringcache/internal/testseed"
 	"github.com/ringcache/ringcache/ring"
 )
-
-func seed(t testing.TB) uint64 {
-	t.Helper()
-	s := uint64(time.Now().UnixNano())
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("seed %d", s)
-		}
-	})
-	return s
-}
 
 func newRing(t testing.TB, n int) *ring.Ring {
 	t.Helper()
@@ -88,7 +77,7 @@ func TestPreferred(t *testing.T) {
 // consistent with the assignments, rank matches the preference list, and at
 // maxLoad 1.25 with uniform keys >= 95% land on their owner.
 func TestAssignProperties(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 1))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 1))
 	for _, tc := range []struct{ nodes, splits int }{{1, 100}, {3, 3000}, {10, 10000}, {37, 20000}, {100, 5000}, {100, 50000}} {
 		r := newRing(t, tc.nodes)
 		splits := uniformSplits(rng, tc.splits)
@@ -157,7 +146,7 @@ func TestAssignHotFile(t *testing.T) {
 }
 
 func TestAssignStable(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 2))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 2))
 	r := newRing(t, 16)
 	splits := uniformSplits(rng, 5000)
 	cfg := Config{SectionSize: PrestoSectionSize}

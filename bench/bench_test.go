@@ -16,21 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringcache/ringcache/internal/testseed"
 	"github.com/ringcache/ringcache/understore"
 )
-
-// testSeed is RINGCACHE_SEED or the clock, logged for replay.
-func testSeed(t *testing.T) uint64 {
-	s := uint64(time.Now().UnixNano())
-	if v := os.Getenv("RINGCACHE_SEED"); v != "" {
-		var err error
-		if s, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Logf("seed %d (rerun with RINGCACHE_SEED=%d)", s, s)
-	return s
-}
 
 func within(t *testing.T, what string, got, want time.Duration, rel float64) {
 	t.Helper()
@@ -100,7 +88,7 @@ func TestHistogramKnownInputs(t *testing.T) {
 }
 
 func TestHistogramRandomAgainstSort(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 1))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 1))
 	var h, a, b Histogram
 	var all []time.Duration
 	for i := range 20000 {
@@ -269,7 +257,7 @@ func TestVerifyCatchesCorruption(t *testing.T) {
 }
 
 func TestPicker(t *testing.T) {
-	rng := rand.New(rand.NewPCG(testSeed(t), 2))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 2))
 	// Scan: operation k reads chunk k of the concatenated files, wrapping.
 	cfg := Config{Files: 3, FileSize: 10, ReadSize: 4, Access: AccessScan}.WithDefaults()
 	p := NewPicker(cfg)
@@ -457,7 +445,7 @@ func (m *memStore) ReadAt(_ context.Context, p string, b []byte, off int64) (int
 }
 
 func TestRunVerifiesReads(t *testing.T) {
-	seed := testSeed(t)
+	seed := testseed.New(t)
 	for _, flip := range []bool{false, true} {
 		m := &memStore{files: map[string][]byte{}}
 		// One thread: the in-memory store is not safe for concurrent use.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringcache/ringcache/bench"
 	"github.com/ringcache/ringcache/internal/app"
+	"github.com/ringcache/ringcache/internal/testseed"
 	"github.com/ringcache/ringcache/node"
 	"github.com/ringcache/ringcache/understore"
 	"github.com/ringcache/ringcache/understore/s3test"
@@ -50,8 +51,8 @@ func TestDevMixedWorkload(t *testing.T) {
 		t.Skip("starts a cluster")
 	}
 	dir := t.TempDir()
-	seed := strconv.FormatInt(time.Now().UnixNano(), 10)
-	t.Logf("seed %s", seed)
+	// bench's --seed is an int64 flag that it reads back as a uint64.
+	seed := strconv.FormatInt(int64(testseed.New(t)), 10)
 	jsonPath := filepath.Join(dir, "out.json")
 	code, out, errOut := runCLI(t, "bench", "--dev", "--nodes", "2", "--files", "6", "--file-size", "300KiB",
 		"--read-size", "64KiB", "--page-size", "64KiB", "--capacity", "64MiB", "--duration", "2s", "--threads", "4",

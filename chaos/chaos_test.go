@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ringcache/ringcache/client"
+	"github.com/ringcache/ringcache/internal/testseed"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/understore/s3test"
 )
@@ -83,14 +83,7 @@ type suite struct {
 }
 
 func TestChaos(t *testing.T) {
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv("RINGCACHE_SEED"); v != "" {
-		var err error
-		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("RINGCACHE_SEED: %v", err)
-		}
-	}
-	t.Logf("seed %d (rerun with RINGCACHE_SEED=%d)", seed, seed)
+	seed := testseed.New(t)
 	ctx := context.Background()
 	s := &suite{t: t, ctx: ctx, c: newCompose(t), rng: rand.New(rand.NewPCG(seed, 5)),
 		tp: toxiproxy{base: fmt.Sprintf("http://%s:%d", serviceIP(3), toxicPort)}}

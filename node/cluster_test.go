@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ringcache/ringcache/client"
+	"github.com/ringcache/ringcache/internal/testseed"
 	"github.com/ringcache/ringcache/node"
 	"github.com/ringcache/ringcache/transport"
 	"github.com/ringcache/ringcache/understore"
@@ -32,20 +33,6 @@ import (
 
 // testPageSize keeps files of a few MiB many pages long.
 const testPageSize = 256 << 10
-
-// seed returns the test's random seed: RINGCACHE_SEED or the clock, logged
-// so a failure can be replayed.
-func seed(t testing.TB) uint64 {
-	s := uint64(time.Now().UnixNano())
-	if v := os.Getenv("RINGCACHE_SEED"); v != "" {
-		var err error
-		if s, err = strconv.ParseUint(v, 10, 64); err != nil {
-			t.Fatalf("RINGCACHE_SEED: %v", err)
-		}
-	}
-	t.Logf("seed %d (rerun with RINGCACHE_SEED=%d)", s, s)
-	return s
-}
 
 // localStore is the under-store on a real directory.
 func localStore(t testing.TB) understore.Store {
@@ -210,7 +197,7 @@ func checkRange(t testing.TB, cl *client.Client, p string, want []byte, off, len
 func TestClusterReadsExactBytes(t *testing.T) {
 	for name, mk := range backends(t) {
 		t.Run(name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(seed(t), 1))
+			rng := rand.New(rand.NewPCG(testseed.New(t), 1))
 			under := mk(t)
 			count := 200
 			if testing.Short() {
@@ -281,7 +268,7 @@ func TestClusterReadsExactBytes(t *testing.T) {
 }
 
 func TestConcurrentColdReadersFetchEachPageOnce(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 2))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 2))
 	under := localStore(t)
 	data := make([]byte, 20*testPageSize+12345)
 	for i := range data {
@@ -324,7 +311,7 @@ func TestConcurrentColdReadersFetchEachPageOnce(t *testing.T) {
 }
 
 func TestOverwriteServesNewVersionNeverAMix(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 3))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 3))
 	under := localStore(t)
 	const p = "lake/v/file.bin"
 	mk := func(b byte) []byte { return bytes.Repeat([]byte{b}, 9*testPageSize+777) }
@@ -397,7 +384,7 @@ func TestOverwriteServesNewVersionNeverAMix(t *testing.T) {
 }
 
 func TestRestartServesOldPagesAsHits(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 4))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 4))
 	under := localStore(t)
 	files := putFiles(t, rng, under, "lake/warm", 30)
 	base := t.TempDir()
@@ -441,7 +428,7 @@ func TestRestartServesOldPagesAsHits(t *testing.T) {
 }
 
 func TestOwnerFailureFailsOver(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 5))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 5))
 	under := localStore(t)
 	files := putFiles(t, rng, under, "lake/f", 40)
 	c := startCluster(t, 3, under, node.Config{})
@@ -589,7 +576,7 @@ func TestCorruptPageOnDiskIsNeverServed(t *testing.T) {
 }
 
 func TestPinAndScopeQuotaThroughTheNode(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 6))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 6))
 	under := localStore(t)
 	put := func(p string, pages int) []byte {
 		data := make([]byte, pages*testPageSize)

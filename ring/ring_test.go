@@ -8,24 +8,12 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/buraksezer/consistent"
 	"github.com/cespare/xxhash/v2"
-)
 
-// seed returns the seed for a randomized test and prints it on failure, so a
-// failing run can be replayed by hard-coding it.
-func seed(t testing.TB) uint64 {
-	t.Helper()
-	s := uint64(time.Now().UnixNano())
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("seed %d", s)
-		}
-	})
-	return s
-}
+	"github.com/ringcache/ringcache/internal/testseed"
+)
 
 func randMembers(rng *rand.Rand, n int) []string {
 	seen := map[string]bool{}
@@ -85,7 +73,7 @@ func newConsistent(cfg Config, ms []string) *consistent.Consistent {
 // partition has the owner consistent gives it, for random member sets and
 // parameters (consistent.New is quadratic, so sizes stay moderate).
 func TestSameAsConsistent(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 1))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 1))
 	for iter := 0; iter < 12; iter++ {
 		cfg := Config{
 			Partitions:        []int{7, 271, 1021, 4099}[rng.IntN(4)],
@@ -120,7 +108,7 @@ func TestSameAsConsistent(t *testing.T) {
 // TestDeterministic simulates independent processes: rings built by separate
 // New calls from differently ordered inputs agree on everything.
 func TestDeterministic(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 2))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 2))
 	for _, n := range memberSizes(rng) {
 		ms := randMembers(rng, n)
 		a, err := New(Config{}, shuffled(rng, ms))
@@ -194,7 +182,7 @@ func TestVersion(t *testing.T) {
 // TestBoundedLoad: no member owns more than ceil(Load * Partitions / n), and
 // shares sum to 1.
 func TestBoundedLoad(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 3))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 3))
 	for _, load := range []float64{1, 1.25, 2} {
 		for _, n := range memberSizes(rng) {
 			cfg := Config{Load: load}
@@ -224,7 +212,7 @@ func TestBoundedLoad(t *testing.T) {
 // TestOwners: distinct, owner first, stable across calls, prefix-consistent
 // (Owners(k, n) is a prefix of Owners(k, n+1)), all members when n >= count.
 func TestOwners(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 4))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 4))
 	for _, n := range []int{1, 2, 3, 9, 16, 64, 300} {
 		ms := randMembers(rng, n)
 		r, err := New(Config{Partitions: 1021}, ms)
@@ -419,7 +407,7 @@ func movement(t testing.TB, rng *rand.Rand, cfg Config, n int) (join, leave floa
 // within a small factor of the ideal 1/n (the factor is what the default
 // parameters were chosen for; see the package doc table).
 func TestMovement(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 5))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 5))
 	sizes := []int{3, 16, 64, 512}
 	if testing.Short() {
 		sizes = sizes[:3]
@@ -441,7 +429,7 @@ func TestMovement(t *testing.T) {
 }
 
 func TestHolderRace(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seed(t), 6))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 6))
 	var h Holder
 	if h.Load() != nil || h.Load().Owner("x") != "" {
 		t.Fatalf("zero Holder")

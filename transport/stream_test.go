@@ -10,17 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-func seeded(t *testing.T) (*rand.Rand, uint64) {
-	seed := uint64(time.Now().UnixNano())
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("random seed: %d", seed)
-		}
-	})
-	return rand.New(rand.NewPCG(seed, seed^0x5eed)), seed
-}
+	"github.com/ringcache/ringcache/internal/testseed"
+)
 
 func objects(t *testing.T) map[string]*testObject {
 	dir := t.TempDir()
@@ -35,7 +27,7 @@ func objects(t *testing.T) map[string]*testObject {
 func TestReadRoundTrip(t *testing.T) {
 	for _, mode := range []string{"sendfile", "memory", "mapped"} {
 		t.Run(mode, func(t *testing.T) {
-			r, _ := seeded(t)
+			r := testseed.Rand(t)
 			objs := objects(t)
 			h := &testHandler{objects: objs, memory: mode == "memory", mapped: mode == "mapped"}
 			// Runs after the server's shutdown (cleanups run last first):
@@ -193,7 +185,7 @@ func TestReadCorrupt(t *testing.T) {
 }
 
 func TestConcurrentReads(t *testing.T) {
-	r, seed := seeded(t)
+	seed := testseed.New(t)
 	objs := objects(t)
 	ts := startServer(t, ServerConfig{}, nil, &testHandler{objects: objs})
 	c := newTestClient(t, ClientConfig{MaxIdlePerAddr: 4})
@@ -202,7 +194,6 @@ func TestConcurrentReads(t *testing.T) {
 	errs := make(chan error, 32)
 	for g := range 32 {
 		rg := rand.New(rand.NewPCG(seed, uint64(g)))
-		_ = r
 		wg.Go(func() {
 			dst := make([]byte, 1<<20)
 			for range 20 {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringcache/ringcache/internal/testseed"
 	"github.com/ringcache/ringcache/understore"
 	"github.com/ringcache/ringcache/understore/s3test"
 )
@@ -43,23 +43,6 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-var seedFlag = flag.Uint64("seed", 0, "seed for the tests' random data (0 = random)")
-
-// seeded returns a random source, printing its seed if the test fails;
-// rerun with -seed to reproduce.
-func seeded(t *testing.T) *rand.Rand {
-	seed := *seedFlag
-	if seed == 0 {
-		seed = rand.Uint64()
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("random seed: %d (rerun with -seed %d)", seed, seed)
-		}
-	})
-	return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
 }
 
 func randBytes(r *rand.Rand, n int) []byte {
@@ -218,7 +201,7 @@ func testStatMissing(t *testing.T, b backend) {
 const pageSize = 64 << 10
 
 func testRoundTrip(t *testing.T, b backend) {
-	r := seeded(t)
+	r := testseed.Rand(t)
 	bucket := b.newBucket(t)
 	st := b.open(t, "")
 	ctx := ctxT(t)
@@ -278,7 +261,7 @@ func testRoundTrip(t *testing.T, b backend) {
 }
 
 func testChanged(t *testing.T, b backend) {
-	r := seeded(t)
+	r := testseed.Rand(t)
 	bucket := b.newBucket(t)
 	st := b.open(t, "")
 	ctx := ctxT(t)
@@ -341,7 +324,7 @@ func testNeverMixed(t *testing.T, b backend) {
 		v    uint64
 	}
 	var seen []obs
-	r := seeded(t)
+	r := testseed.Rand(t)
 	var changed int
 	for writing := true; writing; {
 		select {
@@ -599,7 +582,7 @@ func testMultipart(t *testing.T, b backend) {
 	if testing.Short() {
 		t.Skip("uploads 11 MiB")
 	}
-	r := seeded(t)
+	r := testseed.Rand(t)
 	bucket := b.newBucket(t)
 	st := b.open(t, "") // PartSize = 5 MiB
 	data := randBytes(r, 2*understore.MinPartSize+12345)

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache/client"
+	"github.com/ringcache/ringcache/internal/testseed"
 )
 
 var binary string
@@ -45,15 +46,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-func seed(t testing.TB) uint64 {
-	s := uint64(time.Now().UnixNano())
-	if v := os.Getenv("RINGCACHE_SEED"); v != "" {
-		s, _ = strconv.ParseUint(v, 10, 64)
-	}
-	t.Logf("seed %d (rerun with RINGCACHE_SEED=%d)", s, s)
-	return s
 }
 
 func freePort(t testing.TB) int {
@@ -226,7 +218,7 @@ func TestSIGKILLOwnerUnderLoadThenRestartWarm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
-	rng := rand.New(rand.NewPCG(seed(t), 9))
+	rng := rand.New(rand.NewPCG(testseed.New(t), 9))
 	lake := t.TempDir()
 	files := writeLake(t, rng, lake, 60)
 	n0 := newProc(t, "p0", lake, "")
@@ -542,7 +534,7 @@ func TestCLIAgainstARealNode(t *testing.T) {
 
 func TestSIGTERMLeavesAndExitsZero(t *testing.T) {
 	lake := t.TempDir()
-	files := writeLake(t, rand.New(rand.NewPCG(seed(t), 3)), lake, 5)
+	files := writeLake(t, rand.New(rand.NewPCG(testseed.New(t), 3)), lake, 5)
 	n0 := newProc(t, "t0", lake, "")
 	n0.start(t)
 	n1 := newProc(t, "t1", lake, n0.gossip)

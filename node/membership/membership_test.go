@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"slices"
@@ -17,28 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringcache/ringcache/internal/testseed"
 	"github.com/ringcache/ringcache/ring"
 )
-
-// testSeed seeds every random choice of the tests; set RINGCACHE_TEST_SEED
-// to replay a failure.
-func testSeed(t *testing.T) *rand.Rand {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("RINGCACHE_TEST_SEED"); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("RINGCACHE_TEST_SEED: %v", err)
-		}
-		seed = v
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("random seed: RINGCACHE_TEST_SEED=%d", seed)
-		}
-	})
-	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-}
 
 // testWriter sends log lines to t.Log until the test ends; memberlist's
 // goroutines may still log after Shutdown, and t.Log would then panic.
@@ -297,7 +277,7 @@ func TestFiveNodesConverge(t *testing.T) {
 }
 
 func TestCrashAndRestart(t *testing.T) {
-	rng := testSeed(t)
+	rng := testseed.Rand(t)
 	ms := cluster(t, "k", 4, nil)
 	all := ids(ms)
 	waitRing(t, ms, all, "4 nodes to converge")
