@@ -2,6 +2,7 @@ package bench
 
 import (
 	"image"
+	imgdraw "image/draw"
 	"image/png"
 	"io"
 
@@ -57,7 +58,7 @@ func Plot(lines []Line, o PlotOptions) *image.RGBA {
 	p.Title.Text = o.Title
 	p.Title.Padding = vg.Points(8)
 	p.X.Label.Text, p.Y.Label.Text = o.XLabel, o.YLabel
-	p.X.Tick.Marker = formatTicks{format: formatG}
+	p.X.Tick.Marker = linearTicks{format: formatG}
 	p.Add(plotter.NewGrid())
 	legend := plot.NewLegend()
 	legend.TextStyle.Font.Variant = "Sans"
@@ -109,11 +110,7 @@ func toRGBA(img image.Image) *image.RGBA {
 		return rgba
 	}
 	out := image.NewRGBA(img.Bounds())
-	for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
-		for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
-			out.Set(x, y, img.At(x, y))
-		}
-	}
+	imgdraw.Draw(out, out.Bounds(), img, img.Bounds().Min, imgdraw.Src)
 	return out
 }
 

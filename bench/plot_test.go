@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -88,5 +89,31 @@ func TestLogTicks(t *testing.T) {
 	}
 	if len(ticks) <= len(labels) {
 		t.Error("no minor ticks")
+	}
+}
+
+// TestLinearTicks: five to nine round labels, minor ticks between.
+func TestLinearTicks(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{0, 100, []string{"0", "20", "40", "60", "80", "100"}},
+		{0, 6100, []string{"0", "1000", "2000", "3000", "4000", "5000", "6000"}},
+		{0, 2.5, []string{"0", "0.5", "1", "1.5", "2", "2.5"}},
+		{0, 60, []string{"0", "10", "20", "30", "40", "50", "60"}},
+		{0, 24.9, []string{"0", "5", "10", "15", "20"}},
+		{0, 3240, []string{"0", "500", "1000", "1500", "2000", "2500", "3000"}},
+		{1, 1, nil},
+	} {
+		var labels []string
+		for _, tk := range (linearTicks{format: formatG}).Ticks(c.lo, c.hi) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if strings.Join(labels, " ") != strings.Join(c.want, " ") {
+			t.Errorf("[%g, %g]: labels %q, want %q", c.lo, c.hi, labels, c.want)
+		}
 	}
 }

@@ -62,7 +62,7 @@ func setRanges(p *plot.Plot, lines []Line, o PlotOptions) {
 	if o.LogY {
 		p.Y.Tick.Marker = logTicks{format: format}
 	} else {
-		p.Y.Tick.Marker = formatTicks{format: format}
+		p.Y.Tick.Marker = linearTicks{format: format}
 	}
 }
 
@@ -72,16 +72,31 @@ func plottable(x, y float64, logY bool) bool {
 	return !bad(x) && !bad(y) && (!logY || y > 0)
 }
 
-// formatTicks are gonum's default linear ticks with labels in the plot's
-// format (units, k for thousands).
-type formatTicks struct{ format func(float64) string }
+// linearTicks label five to nine round values (1, 2 or 5 times a power of
+// ten apart; gonum's default gives three) in the plot's format (units, k for
+// thousands), with unlabelled minor ticks between them.
+type linearTicks struct{ format func(float64) string }
 
-func (t formatTicks) Ticks(lo, hi float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = t.format(ticks[i].Value)
+func (t linearTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(hi-lo, 0) {
+		return nil
+	}
+	step := niceFloor((hi - lo) / 5)
+	if (hi-lo)/step > 9 {
+		step = niceCeil(step * 1.01) // the next of 1, 2, 5
+	}
+	minor := step / 2
+	if m := step / math.Pow(10, math.Floor(math.Log10(step))); m > 4 {
+		minor = step / 5
+	}
+	var ticks []plot.Tick
+	for i := math.Ceil(lo / minor); i*minor <= hi*(1+1e-9)+1e-12; i++ {
+		v := i * minor
+		tick := plot.Tick{Value: v}
+		if k := v / step; math.Abs(k-math.Round(k)) < 1e-6 {
+			tick.Label = t.format(math.Round(k) * step)
 		}
+		ticks = append(ticks, tick)
 	}
 	return ticks
 }

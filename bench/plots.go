@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // plotFile is one PNG of WritePlots: its file name, lines and options.
@@ -93,12 +94,16 @@ func throughputPlot(runs []Run) plotFile {
 		}
 		lines = append(lines, Line{Name: r.Summary.Name, X: windowMiddles(r), Y: ops})
 	}
-	o := PlotOptions{Title: "Throughput per second", XLabel: timeLabel, YLabel: "operations per second", Format: FormatCount}
+	o := PlotOptions{Title: "Throughput per second", XLabel: timeLabel, YLabel: "operations per second", Format: countTick}
 	if o.LogY = spansDecades(lines); o.LogY {
 		o.YLabel += " (log scale)"
 	}
 	return plotFile{"throughput.png", lines, o}
 }
+
+// countTick is FormatCount without a ".0" ("2k", not "2.0k"): tick values
+// are round.
+func countTick(v float64) string { return strings.Replace(FormatCount(v), ".0", "", 1) }
 
 // hitRatioPlot: the share of pages served from the cache per second, for
 // the runs that have one (not the no-cache baseline).
