@@ -3,7 +3,8 @@
 // access pattern, a read/write mix), drives it from many goroutines against a
 // Target (the cache cluster through the Go SDK, or the under-store directly
 // for the no-cache baseline), verifies every byte it reads, and reports a
-// summary, a per-second time series (JSON), terminal charts and PNG plots.
+// summary, a per-second time series (JSON), terminal charts and PNG plots
+// (drawn with gonum.org/v1/plot).
 //
 // The pure parts take values and return values and are tested without I/O:
 // the log-bucketed latency Histogram, the content generator and verifier

@@ -163,35 +163,6 @@ func avg(vs []float64) float64 {
 	return sum / float64(n)
 }
 
-// FormatMicros formats a latency given in microseconds.
-func FormatMicros(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fs", v/1e6)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fms", v/1e3)
-	default:
-		return fmt.Sprintf("%.0fµs", v)
-	}
-}
-
-// FormatCount formats a rate like 12.3k.
-func FormatCount(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.1fM", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.0fk", v/1e3)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	default:
-		return fmt.Sprintf("%.0f", v)
-	}
-}
-
-// FormatPercent formats a ratio in [0, 1].
-func FormatPercent(v float64) string { return fmt.Sprintf("%.0f%%", 100*v) }
-
 // TerminalCharts draws p99 read latency, throughput and hit ratio over time
 // for the runs, side by side along the time axis.
 func TerminalCharts(runs []Run, width int) string {

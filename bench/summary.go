@@ -6,20 +6,6 @@ import (
 	"text/tabwriter"
 )
 
-// formatBytes formats a byte count with binary units.
-func formatBytes(v float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%.0f%s", v, units[i])
-	}
-	return fmt.Sprintf("%.1f%s", v, units[i])
-}
-
 // WriteSummary prints the runs side by side (one column per run) and then
 // the ratios.
 func WriteSummary(w io.Writer, runs []Run, ratios []Ratio) error {
@@ -89,16 +75,4 @@ func hasWrites(runs []Run) bool {
 		}
 	}
 	return false
-}
-
-// times formats a ratio as "12.3x" ("-" when undefined).
-func times(v float64) string {
-	switch {
-	case v <= 0:
-		return "-"
-	case v >= 100:
-		return fmt.Sprintf("%.0fx", v)
-	default:
-		return fmt.Sprintf("%.1fx", v)
-	}
 }
