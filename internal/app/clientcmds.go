@@ -231,7 +231,9 @@ type unpinCmd struct {
 // Run unpins.
 func (u *unpinCmd) Run(env Env) error {
 	return u.run(env, "unpin", "unpinned: %d file(s)\n",
-		func(ctx context.Context, c *client.Client, p string) (int64, error) { return c.SetPinned(ctx, p, false) })
+		func(ctx context.Context, c *client.Client, p string) (int64, error) {
+			return c.SetPinned(ctx, p, false)
+		})
 }
 
 type invalidateCmd struct {
