@@ -122,7 +122,7 @@ func (s *Sources) apply(ctx *kong.Context) error {
 		}
 	}
 	if cf := byName[ConfigFlag]; cf != nil {
-		if err := s.applyConfigFile(ctx, cmd, cf, byName, onLine[ConfigFlag]); err != nil {
+		if err := s.applyConfigFile(ctx, cmd, cf, byName, onLine); err != nil {
 			return err
 		}
 	}
@@ -191,9 +191,9 @@ func (e *invalidError) Unwrap() []error { return []error{ErrInvalidValue, e.err}
 func invalid(err error) error { return &invalidError{err} }
 
 // applyConfigFile reads the file of --config (else RINGCACHE_CONFIG).
-func (s *Sources) applyConfigFile(ctx *kong.Context, cmd string, cf *kong.Flag, flags map[string]*kong.Flag, onLine bool) error {
+func (s *Sources) applyConfigFile(ctx *kong.Context, cmd string, cf *kong.Flag, flags map[string]*kong.Flag, onLine map[string]bool) error {
 	path, where := "", ""
-	if onLine {
+	if onLine[ConfigFlag] {
 		path, _ = ctx.FlagValue(cf).(string)
 		where = "--" + ConfigFlag
 	} else if v, ok := s.lookup(EnvName(ConfigFlag)); ok && v != "" {
@@ -206,11 +206,13 @@ func (s *Sources) applyConfigFile(ctx *kong.Context, cmd string, cf *kong.Flag, 
 	if err != nil {
 		return &UsageError{Cmd: cmd, Where: where, Msg: err.Error(), Err: err}
 	}
-	return s.applyYAML(cmd, path, data, flags)
+	return s.applyYAML(cmd, path, data, flags, onLine)
 }
 
 // applyYAML applies a config document; name is the file for messages.
-func (s *Sources) applyYAML(cmd, name string, data []byte, flags map[string]*kong.Flag) error {
+// Flags on the command line are checked and set too (kong's Apply then
+// overwrites them) but keep SourceFlag.
+func (s *Sources) applyYAML(cmd, name string, data []byte, flags map[string]*kong.Flag, onLine map[string]bool) error {
 	where := "config " + name
 	fileErr := func(msg string, err error) error {
 		return &UsageError{Cmd: cmd, Where: where, Msg: msg, Err: err}
@@ -246,7 +248,9 @@ func (s *Sources) applyYAML(cmd, name string, data []byte, flags map[string]*kon
 		if err != nil {
 			return &UsageError{Cmd: cmd, Where: fmt.Sprintf("%s: key %q", where, key), Msg: err.Error(), Err: invalid(err)}
 		}
-		s.src[key] = SourceFile
+		if !onLine[key] {
+			s.src[key] = SourceFile
+		}
 	}
 	return nil
 }
