@@ -42,8 +42,8 @@ type devCmd struct {
 	Nodes        int           `name:"nodes" default:"3" help:"Nodes to run in this process."`
 	Under        string        `name:"understore" default:"./ringcache-dev/lake" placeholder:"DIR" help:"Local directory (or file:// URL) of the lake; created and seeded with sample files when empty."`
 	DataDir      string        `name:"data-dir" default:"./ringcache-dev/data" placeholder:"DIR" help:"Node i keeps its data in DIR/node-i."`
-	Capacity     cli.Size      `name:"capacity" default:"256MiB" help:"Page bytes per node."`
-	PageSize     cli.Size      `name:"page-size" default:"1MiB" help:"Page size."`
+	Capacity     cli.Size      `name:"capacity" placeholder:"SIZE" default:"256MiB" help:"Page bytes per node."`
+	PageSize     cli.Size      `name:"page-size" placeholder:"SIZE" default:"1MiB" help:"Page size."`
 	GRPCAddr     string        `name:"grpc-addr" default:"127.0.0.1:7100" placeholder:"ADDR" help:"gRPC address of node 0; node i uses port+i."`
 	GossipAddr   string        `name:"gossip-addr" default:"127.0.0.1:7946" placeholder:"ADDR" help:"Gossip address of node 0; node i uses port+i."`
 	HTTPAddr     string        `name:"http-addr" default:"127.0.0.1:7180" placeholder:"ADDR" help:"HTTP address of node 0; node i uses port+i."`

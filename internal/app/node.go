@@ -22,9 +22,9 @@ type nodeCmd struct {
 
 	ID           string        `name:"id" help:"Stable node name (default: kept in <data-dir>/node-id, created once)."`
 	DataDir      string        `name:"data-dir" default:"./ringcache-data" placeholder:"DIR" help:"Journal, pages and node id."`
-	Capacity     cli.Size      `name:"capacity" default:"1GiB" help:"Page bytes this node may hold."`
+	Capacity     cli.Size      `name:"capacity" placeholder:"SIZE" default:"1GiB" help:"Page bytes this node may hold."`
 	DataDirs     []string      `name:"data-dirs" placeholder:"DIR:SIZE" help:"Page directories with a capacity each (instead of <data-dir>/pages and --capacity)."`
-	PageSize     cli.Size      `name:"page-size" default:"1MiB" help:"Page size; must match on every node."`
+	PageSize     cli.Size      `name:"page-size" placeholder:"SIZE" default:"1MiB" help:"Page size; must match on every node."`
 	Under        string        `name:"understore" placeholder:"URL" help:"file:///abs/dir, s3:// or s3://bucket/prefix (required)."`
 	S3Endpoint   string        `name:"s3-endpoint" placeholder:"URL" help:"Under-store S3 endpoint URL (default: AWS)."`
 	S3Region     string        `name:"s3-region" help:"Under-store S3 region (default: AWS chain, or us-east-1 with an endpoint)."`
