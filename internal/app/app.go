@@ -89,6 +89,7 @@ func newParser(env Env, root *rootCmd, src *cli.Sources) (*kong.Kong, error) {
 		// A flag that takes a value takes the next argument whatever it
 		// looks like: "-o -", "--offset -5" (refused later as negative).
 		kong.WithHyphenPrefixedParameters(true),
+		cli.StrictStrings(),
 		src.Option(),
 		benchVars(),
 		kong.Bind(env, src),
@@ -166,7 +167,13 @@ func usageLine(err error) string {
 	if errors.As(err, &pe) && pe.Context != nil {
 		cmd = cli.CommandName(pe.Context)
 	}
-	return cmd + ": " + oneLine(err)
+	msg := oneLine(err)
+	// kong says `--offset: expected an int but got "EOL" (<nil>)` when the
+	// arguments end where a flag's value should be.
+	if flag, _, ok := strings.Cut(msg, ": "); ok && strings.Contains(msg, `but got "EOL"`) {
+		msg = flag + ": missing value"
+	}
+	return cmd + ": " + msg
 }
 
 func isCommand(parser *kong.Kong, name string) bool {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -25,6 +27,8 @@ func TestExitCodes(t *testing.T) {
 		{args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
 		{args: []string{"get", "lake/a", "--bogus"}, code: 2, stderr: "ringcache get: unknown flag --bogus"},
 		{args: []string{"get"}, code: 2, stderr: "ringcache get:"},
+		{args: []string{"get", "lake/a", "--offset"}, code: 2, stderr: "ringcache get: --offset: missing value"},
+		{args: []string{"get", "lake/a", "-o"}, code: 2, stderr: "ringcache get: --output: missing value"},
 		{args: []string{"get", "lake/a", "--offset", "-5"}, code: 2, stderr: "negative"},
 		{args: []string{"get", "lake/a"}, env: map[string]string{"RINGCACHE_OFFSET": "-5"}, code: 2, stderr: "--offset -5: must not be negative"},
 		{args: []string{"get", "lake/a", "--offset", "1"}, env: map[string]string{"RINGCACHE_OFFSET": "x", "RINGCACHE_LENGTH": "-2"}, code: 2, stderr: "--length -2"},
@@ -56,6 +60,38 @@ func TestEveryCommandHelp(t *testing.T) {
 		var out, errb bytes.Buffer
 		if code := Main(Env{Args: []string{name, "--help"}, Stdout: &out, Stderr: &errb}); code != 0 || !strings.Contains(out.String(), "ringcache "+name) {
 			t.Errorf("%s --help: exit %d, stderr %q", name, code, errb.String())
+		}
+	}
+}
+
+// The shell asks for completions by running the binary with COMP_LINE set.
+func TestShellCompletion(t *testing.T) {
+	for line, want := range map[string]string{"ringcache ge": "get", "ringcache get --se": "--seeds", "ringcache completion ": "bash"} {
+		t.Setenv("COMP_LINE", line)
+		t.Setenv("COMP_POINT", fmt.Sprint(len(line)))
+		var out, errb bytes.Buffer
+		code := Main(Env{Args: nil, Stdout: &out, Stderr: &errb, LookupEnv: os.LookupEnv})
+		if code != 0 || !strings.Contains(out.String(), want) {
+			t.Errorf("COMP_LINE=%q: exit %d, stdout %q (want %q), stderr %q", line, code, out.String(), want, errb.String())
+		}
+	}
+}
+
+// A short --dev bench with --compare: the default under-store latency is
+// printed in the header, and the run ends with the cache-vs-no-cache line.
+func TestBenchDevCompare(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster")
+	}
+	var out, errb bytes.Buffer
+	args := []string{"bench", "--dev", "--compare", "--nodes", "1", "--ops", "40", "--files", "4", "--file-size", "256KiB",
+		"--read-size", "64KiB", "--seed", "1", "--charts=false"}
+	if code := Main(Env{Args: args, Stdout: &out, Stderr: &errb}); code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errb.String(), out.String())
+	}
+	for _, want := range []string{"+ " + DevUnderstoreLatency.String() + " per request", "cache vs no-cache:", "seed 1 "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
 }

@@ -16,6 +16,9 @@ func (s *Size) Decode(ctx *kong.DecodeContext) error {
 	if err != nil {
 		return err
 	}
+	if t.IsEOL() {
+		return errMissingValue
+	}
 	var text string
 	switch v := t.Value.(type) {
 	case string:

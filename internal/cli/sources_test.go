@@ -56,7 +56,7 @@ func parse(t *testing.T, args []string, env map[string]string) (*testCmd, *Sourc
 	src := NewSources(envMap(env))
 	var out bytes.Buffer
 	k, err := kong.New(app, kong.Name("ringcache"), kong.Writers(&out, &out), kong.Exit(func(int) {}),
-		kong.WithHyphenPrefixedParameters(true), src.Option())
+		kong.WithHyphenPrefixedParameters(true), StrictStrings(), src.Option())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,6 +146,9 @@ func TestCommandLine(t *testing.T) {
 		{name: "lone dash is positional", args: []string{"-"}, pos: []string{"-"}, int64: 1},
 		{name: "double dash ends flags", args: []string{"--int64", "2", "--", "--switch"}, pos: []string{"--switch"}, int64: 2},
 		{name: "last wins", args: []string{"a", "--int64", "1", "--int64", "2"}, pos: []string{"a"}, int64: 2},
+		{name: "missing string value", args: []string{"a", "-o"}, errSub: "missing value"},
+		{name: "missing size value", args: []string{"a", "--size"}, errSub: "missing value"},
+		{name: "string value may look like a flag", args: []string{"a", "-o", "--int"}, pos: []string{"a"}, out: "--int", int64: 1},
 		{name: "unknown flag", args: []string{"a", "--nope"}, errSub: "unknown flag --nope"},
 		{name: "bad number", args: []string{"a", "--int64", "x"}, errSub: `"x"`},
 		{name: "bad size", args: []string{"a", "--size", "1G"}, errSub: `invalid size "1G"`},
