@@ -1,6 +1,11 @@
 // Package cli holds what ringcache's command line adds to
 // github.com/alecthomas/kong, which parses flags and positionals, prints the
-// help and builds the completion model:
+// help and builds the completion model (kong rather than spf13/cobra: one
+// struct tag per flag gives its name, default, help and placeholder; flags
+// may follow positionals by default; a hook can add sources between the
+// defaults and the command line; nothing in it exits the process unless
+// asked, so exit codes stay the caller's; completion comes from the same
+// model through willabides/kongplete):
 //
 //   - Sources: every flag also reads RINGCACHE_<FLAG> and a --config YAML
 //     file (keys are flag names), with the precedence of CONTRACT.md —
