@@ -1,8 +1,9 @@
 // Package app implements the ringcache command line: the subcommands, their
-// flags (through internal/cli: flags, RINGCACHE_* env, --config YAML), and
-// the exit codes of CONTRACT.md: 0 success, 1 a failed operation with one
-// clear line on stderr, 2 bad usage. It holds no process-wide state: the
-// process is handed in as an Env, so tests run commands in-process.
+// flags (parsed by github.com/alecthomas/kong; RINGCACHE_* env and --config
+// YAML through internal/cli), and the exit codes of CONTRACT.md: 0 success,
+// 1 a failed operation with one clear line on stderr, 2 bad usage. It holds
+// no process-wide state: the process is handed in as an Env, so tests run
+// commands in-process.
 package app
 
 import (
@@ -13,9 +14,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/alecthomas/kong"
 
 	"github.com/ringcache/ringcache/internal/cli"
 )
@@ -31,30 +33,68 @@ type Env struct {
 	Context context.Context
 }
 
-type command struct {
-	summary string
-	run     func(env Env, args []string) error
+// rootCmd is the command tree. Every command is a struct whose fields are
+// its flags and positionals and whose Run method does the work.
+type rootCmd struct {
+	Help helpFlag `short:"h" help:"Show this help."`
+
+	Node        nodeCmd        `cmd:"" help:"Run one node."`
+	Dev         devCmd         `cmd:"" help:"Run a local cluster on loopback with a sample lake."`
+	Get         getCmd         `cmd:"" help:"Read bytes of a file."`
+	Stat        statCmd        `cmd:"" help:"Show a file's size, version, owner and what is cached."`
+	Load        loadCmd        `cmd:"" help:"Warm the cache with a file or a prefix/."`
+	Unpin       unpinCmd       `cmd:"" help:"Let pinned pages be evicted again."`
+	Invalidate  invalidateCmd  `cmd:"" help:"Drop the cached version of a file or prefix/."`
+	Members     membersCmd     `cmd:"" help:"List the cluster's members."`
+	Affinity    affinityCmd    `cmd:"" help:"Show the preferred nodes of paths."`
+	Bench       benchCmd       `cmd:"" help:"Load-test a cluster (or --dev) against a no-cache baseline."`
+	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 when a URL (default: this host's /readyz) answers 200."`
+	Completion  completionCmd  `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }
 
-func commands() map[string]command {
-	return map[string]command{
-		"node":       {"run one node", runNode},
-		"dev":        {"run a local cluster on loopback with a sample lake", runDev},
-		"get":        {"read bytes of a file", runGet},
-		"stat":       {"show a file's size, version, owner and what is cached", runStat},
-		"load":       {"warm the cache with a file or a prefix/", runLoad},
-		"unpin":      {"let pinned pages be evicted again", runUnpin},
-		"invalidate": {"drop the cached version of a file or prefix/", runInvalidate},
-		"members":    {"list the cluster's members", runMembers},
-		"affinity":   {"show the preferred nodes of paths", runAffinity},
-		"bench":      {"load-test a cluster (or --dev) against a no-cache baseline", runBench},
+// helpFlag replaces kong's help flag, which exits the process: this one
+// prints the help and ends the parse with cli.ErrHelp (exit 0).
+type helpFlag bool
 
-		"healthcheck": {"exit 0 when a URL (default: this host's /readyz) answers 200", runHealthcheck},
+// BeforeReset is kong's hook, run when -h/--help is on the command line.
+func (helpFlag) BeforeReset(ctx *kong.Context) error {
+	if err := ctx.PrintUsage(false); err != nil {
+		return err
 	}
+	return cli.ErrHelp
+}
+
+// configFlag is the --config flag of every command that reads a file.
+type configFlag struct {
+	Config string `name:"config" placeholder:"FILE" help:"Read flag values from this YAML file (keys are flag names)."`
 }
 
 // errFailed marks an operation that failed after its message was printed.
 var errFailed = errors.New("failed")
+
+const description = "ringcache — a masterless cache cluster for data-lake files.\n\n" +
+	"Every flag also reads RINGCACHE_<FLAG> and --config FILE.yaml (flag > env > file > default). " +
+	"Run ringcache COMMAND --help for its flags."
+
+// newParser builds the kong parser of one command line.
+func newParser(env Env, root *rootCmd, src *cli.Sources) (*kong.Kong, error) {
+	return kong.New(root,
+		kong.Name("ringcache"),
+		kong.Description(description),
+		kong.Writers(env.Stdout, env.Stderr),
+		kong.Exit(func(int) {}), // nothing here exits the process; Main returns the code
+		kong.NoDefaultHelp(),
+		kong.ValueFormatter(cli.HelpValue),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		// A flag that takes a value takes the next argument whatever it
+		// looks like: "-o -", "--offset -5" (refused later as negative).
+		kong.WithHyphenPrefixedParameters(true),
+		cli.StrictStrings(),
+		src.Option(),
+		benchVars(),
+		kong.Bind(env, src),
+	)
+}
 
 // Main runs one command line and returns the exit code.
 func Main(env Env) int {
@@ -64,61 +104,89 @@ func Main(env Env) int {
 	if env.Stdin == nil {
 		env.Stdin = strings.NewReader("")
 	}
-	cmds := commands()
-	if len(env.Args) == 0 || env.Args[0] == "-h" || env.Args[0] == "--help" || env.Args[0] == "help" {
-		fmt.Fprint(env.Stdout, topUsage(cmds))
-		if len(env.Args) == 0 {
-			return 2
-		}
-		return 0
+	args := env.Args
+	switch {
+	case len(args) == 0:
+		args = []string{"--help"}
+	case args[0] == "help":
+		args = append([]string{}, args[1:]...)
+		args = append(args, "--help")
 	}
-	name := env.Args[0]
-	cmd, ok := cmds[name]
-	if !ok {
+	src := cli.NewSources(env.LookupEnv)
+	root := &rootCmd{}
+	parser, err := newParser(env, root, src)
+	if err != nil { // a malformed command struct: a programming error any test finds
+		fmt.Fprintf(env.Stderr, "ringcache: %v\n", err)
+		return 1
+	}
+	if code, done := completeShell(env, parser); done {
+		return code
+	}
+	if name := args[0]; !strings.HasPrefix(name, "-") && !isCommand(parser, name) {
 		fmt.Fprintf(env.Stderr, "ringcache: unknown command %q (see ringcache --help)\n", name)
 		return 2
 	}
-	err := cmd.run(env, env.Args[1:])
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		if errors.Is(err, cli.ErrHelp) {
+			if len(env.Args) == 0 {
+				return 2 // a bare "ringcache" is bad usage, but helped
+			}
+			return 0
+		}
+		fmt.Fprintln(env.Stderr, usageLine(err))
+		return 2
+	}
+	return exitCode(env, cli.CommandName(kctx), kctx.Run())
+}
+
+// exitCode prints a command's error (one line) and maps it to CONTRACT's codes.
+func exitCode(env Env, cmd string, err error) int {
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, cli.ErrHelp):
-		return 0
 	case errors.Is(err, cli.ErrUsage):
-		fmt.Fprintf(env.Stderr, "%v\n", err)
+		fmt.Fprintf(env.Stderr, "%s\n", oneLine(err))
 		return 2
 	case errors.Is(err, errFailed):
 		return 1
 	default:
-		fmt.Fprintf(env.Stderr, "ringcache %s: %s\n", name, oneLine(err))
+		fmt.Fprintf(env.Stderr, "%s: %s\n", cmd, oneLine(err))
 		return 1
 	}
 }
 
+// usageLine is a parse error as one line naming the command.
+func usageLine(err error) string {
+	var ue *cli.UsageError
+	if errors.As(err, &ue) {
+		return oneLine(ue)
+	}
+	cmd := "ringcache"
+	var pe *kong.ParseError
+	if errors.As(err, &pe) && pe.Context != nil {
+		cmd = cli.CommandName(pe.Context)
+	}
+	msg := oneLine(err)
+	// kong says `--offset: expected an int but got "EOL" (<nil>)` when the
+	// arguments end where a flag's value should be.
+	if flag, _, ok := strings.Cut(msg, ": "); ok && strings.Contains(msg, `but got "EOL"`) {
+		msg = flag + ": missing value"
+	}
+	return cmd + ": " + msg
+}
+
+func isCommand(parser *kong.Kong, name string) bool {
+	for _, n := range parser.Model.Children {
+		if n.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
-}
-
-func topUsage(cmds map[string]command) string {
-	var b strings.Builder
-	b.WriteString("ringcache — a masterless cache cluster for data-lake files\n\nUsage: ringcache COMMAND [flags] [args]\n\nCommands:\n")
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-11s %s\n", n, cmds[n].summary)
-	}
-	b.WriteString("\nEvery flag also reads RINGCACHE_<FLAG> and --config FILE.yaml. Run ringcache COMMAND --help for its flags.\n")
-	return b.String()
-}
-
-// newFlags makes a flag set whose help goes to env.Stdout.
-func newFlags(env Env, name, synopsis string) *cli.FlagSet {
-	fs := cli.NewFlagSet(name, synopsis)
-	fs.SetOutput(env.Stdout)
-	return fs
 }
 
 // newLogger builds the slog logger of --log-format (text or json).

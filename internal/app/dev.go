@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringcache/ringcache/internal/cli"
 	"github.com/ringcache/ringcache/node"
 	"github.com/ringcache/ringcache/understore"
 )
@@ -31,45 +32,49 @@ var sampleFiles = []struct {
 	{"lake/warehouse/empty/_SUCCESS", 0},
 }
 
-func runDev(env Env, args []string) error {
-	fs := newFlags(env, "dev", "ringcache dev [flags]")
-	fs.WantArgs(0, 0)
-	fs.EnableConfigFile()
-	nodes := fs.Int("nodes", 3, "nodes to run in this process")
-	under := fs.String("understore", "./ringcache-dev/lake", "local directory (or file:// URL) of the lake; created and seeded with sample files when empty")
-	dataDir := fs.String("data-dir", "./ringcache-dev/data", "node i keeps its data in DIR/node-i")
-	capacity := fs.Size("capacity", 256<<20, "page bytes per node")
-	pageSize := fs.Size("page-size", 1<<20, "page size")
-	grpcAddr := fs.String("grpc-addr", "127.0.0.1:7100", "gRPC address of node 0; node i uses port+i")
-	gossipAddr := fs.String("gossip-addr", "127.0.0.1:7946", "gossip address of node 0; node i uses port+i")
-	httpAddr := fs.String("http-addr", "127.0.0.1:7180", "HTTP address of node 0; node i uses port+i")
-	syncInterval := fs.Duration("sync-interval", 10*time.Second, "how long file metadata is trusted")
-	logFormat := fs.String("log-format", "text", "text or json")
-	verbose := fs.Switch("verbose", false, "log every node's info messages (default: warnings only)")
-	if _, err := fs.Parse(args, env.LookupEnv); err != nil {
-		return err
-	}
-	if *nodes < 1 || *nodes > 64 {
-		return fs.Usagef("--nodes %d: want 1..64", *nodes)
+// devName names the command in its usage errors.
+const devName = "ringcache dev"
+
+// devCmd is `ringcache dev`: a local cluster in one process.
+type devCmd struct {
+	configFlag `embed:""`
+
+	Nodes        int           `name:"nodes" default:"3" help:"Nodes to run in this process."`
+	Under        string        `name:"understore" default:"./ringcache-dev/lake" placeholder:"DIR" help:"Local directory (or file:// URL) of the lake; created and seeded with sample files when empty."`
+	DataDir      string        `name:"data-dir" default:"./ringcache-dev/data" placeholder:"DIR" help:"Node i keeps its data in DIR/node-i."`
+	Capacity     cli.Size      `name:"capacity" placeholder:"SIZE" default:"256MiB" help:"Page bytes per node."`
+	PageSize     cli.Size      `name:"page-size" placeholder:"SIZE" default:"1MiB" help:"Page size."`
+	GRPCAddr     string        `name:"grpc-addr" default:"127.0.0.1:7100" placeholder:"ADDR" help:"gRPC address of node 0; node i uses port+i."`
+	GossipAddr   string        `name:"gossip-addr" default:"127.0.0.1:7946" placeholder:"ADDR" help:"Gossip address of node 0; node i uses port+i."`
+	HTTPAddr     string        `name:"http-addr" default:"127.0.0.1:7180" placeholder:"ADDR" help:"HTTP address of node 0; node i uses port+i."`
+	SyncInterval time.Duration `name:"sync-interval" default:"10s" help:"How long file metadata is trusted."`
+	LogFormat    string        `name:"log-format" default:"text" enum:"text,json" help:"text or json."`
+	Verbose      bool          `name:"verbose" help:"Log every node's info messages (default: warnings only)."`
+}
+
+// Run runs the cluster until interrupted.
+func (d *devCmd) Run(env Env) error {
+	if d.Nodes < 1 || d.Nodes > 64 {
+		return cli.Usagef(devName, "--nodes %d: want 1..64", d.Nodes)
 	}
 	addrs := map[string][]string{}
-	for _, a := range []struct{ name, addr string }{{"grpc-addr", *grpcAddr}, {"gossip-addr", *gossipAddr}, {"http-addr", *httpAddr}} {
-		list, err := consecutiveAddrs(a.addr, *nodes)
+	for _, a := range []struct{ name, addr string }{{"grpc-addr", d.GRPCAddr}, {"gossip-addr", d.GossipAddr}, {"http-addr", d.HTTPAddr}} {
+		list, err := consecutiveAddrs(a.addr, d.Nodes)
 		if err != nil {
-			return fs.Usagef("--%s: %v", a.name, err)
+			return cli.Usagef(devName, "--%s: %v", a.name, err)
 		}
 		addrs[a.name] = list
 	}
 	level := slog.LevelWarn
-	if *verbose {
+	if d.Verbose {
 		level = slog.LevelInfo
 	}
-	log, err := newLogger(env.Stderr, *logFormat, level)
+	log, err := newLogger(env.Stderr, d.LogFormat, level)
 	if err != nil {
-		return fs.Usagef("%v", err)
+		return cli.Usagef(devName, "%v", err)
 	}
 
-	lakeDir := strings.TrimPrefix(*under, "file://")
+	lakeDir := strings.TrimPrefix(d.Under, "file://")
 	if lakeDir, err = filepath.Abs(lakeDir); err != nil {
 		return err
 	}
@@ -88,8 +93,8 @@ func runDev(env Env, args []string) error {
 	startCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	cluster, err := node.StartLocalCluster(startCtx, node.LocalClusterConfig{
-		Nodes: *nodes, BaseDir: *dataDir, UnderStore: store, Logger: log,
-		Template: node.Config{Capacity: *capacity, PageSize: *pageSize, SyncInterval: *syncInterval},
+		Nodes: d.Nodes, BaseDir: d.DataDir, UnderStore: store, Logger: log,
+		Template: node.Config{Capacity: d.Capacity.Bytes(), PageSize: d.PageSize.Bytes(), SyncInterval: d.SyncInterval},
 		Addrs: func(i int) (string, string, string) {
 			return addrs["grpc-addr"][i], addrs["gossip-addr"][i], addrs["http-addr"][i]
 		},
