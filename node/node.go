@@ -272,9 +272,8 @@ func (n *Node) Close(ctx context.Context) error {
 	n.stopOnce()
 	var errs []error
 	if n.members != nil {
-		if err := n.members.SetState(membership.StateLeaving); err != nil {
-			errs = append(errs, err)
-		}
+		// Leave gossips StateLeaving first, and returns at once when
+		// nobody is left to hear it (the whole cluster stopping).
 		if err := n.members.Leave(5 * time.Second); err != nil {
 			errs = append(errs, err)
 		}

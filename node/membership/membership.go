@@ -59,12 +59,6 @@ type entry struct {
 	leaving bool      // it told us directly that it is leaving (Leave)
 }
 
-// leaveMsg prefixes the user message a leaving node sends to every member
-// over TCP before memberlist's own leave: the leave notice does not say
-// whether a node left or died, and the gossiped StateLeaving may arrive after
-// it, so this makes "left" reliable. The node's name follows.
-const leaveMsg = "ringcache/leave:\x00"
-
 // Membership is one running member. Its methods are safe for concurrent use.
 type Membership struct {
 	cfg  Config
@@ -92,7 +86,9 @@ type Membership struct {
 	loops    sync.WaitGroup
 	stopOnce sync.Once
 	closed   atomic.Bool
-	leaving  atomic.Bool  // Leave was called: never advertise alive again
+	leaving  atomic.Bool   // Leave was called: never advertise alive again
+	left     chan struct{} // closed once memberlist has queued our leave (see Leave)
+	leftOnce sync.Once
 	advMu    sync.Mutex   // orders re-advertising before Leave
 	selfAddr atomic.Value // string, our advertised host:port, set once after Create
 
@@ -130,6 +126,7 @@ func Start(cfg Config) (*Membership, error) {
 		dirty:     make(chan struct{}, 1),
 		stop:      make(chan struct{}),
 		moved:     make(chan struct{}, 1),
+		left:      make(chan struct{}),
 	}
 	m.cur.Store(empty)
 
@@ -316,100 +313,6 @@ func (m *Membership) Watch() (<-chan *ring.Ring, func()) {
 				close(ch)
 			}
 		})
-	}
-}
-
-// SetState changes the state in this node's meta and gossips it: StateActive
-// puts the node into every ring, StateJoining or StateLeaving takes it out
-// while it keeps gossiping. It blocks until memberlist has sent the update
-// (a few gossip intervals) or the TCP timeout; a timeout is logged, not
-// returned: the new meta is in place and spreads with the next push/pull.
-func (m *Membership) SetState(s State) error {
-	if m.closed.Load() {
-		return ErrClosed
-	}
-	if !s.gossiped() {
-		return fmt.Errorf("%w: cannot gossip state %q (want joining, active or leaving)", ErrConfig, s)
-	}
-	m.mu.Lock()
-	meta := m.self
-	meta.State = s
-	b, err := EncodeMeta(meta)
-	if err != nil {
-		m.mu.Unlock()
-		return err
-	}
-	old := m.self.State
-	m.self, m.selfBytes = meta, b
-	m.mu.Unlock()
-	m.log.Info("state changed", "from", old, "to", s)
-	m.signal()
-	if err := m.ml.UpdateNode(m.broadcastTimeout()); err != nil {
-		m.log.Warn("state broadcast not confirmed; it will spread with gossip", "state", s, "err", err)
-	}
-	return nil
-}
-
-func (m *Membership) broadcastTimeout() time.Duration {
-	if m.cfg.TCPTimeout > 0 {
-		return m.cfg.TCPTimeout
-	}
-	return DefaultLeaveTimeout
-}
-
-// Leave leaves the cluster gracefully: it gossips StateLeaving (others drop
-// the node from their rings at once and later list it as left, not dead),
-// then broadcasts memberlist's leave and waits up to timeout (0 = 5s) for it
-// to go out. Call Shutdown afterwards. Shutdown without Leave is a crash as
-// far as the others can tell.
-func (m *Membership) Leave(timeout time.Duration) error {
-	if m.closed.Load() {
-		return ErrClosed
-	}
-	if timeout <= 0 {
-		timeout = DefaultLeaveTimeout
-	}
-	if err := m.SetState(StateLeaving); err != nil {
-		return err
-	}
-	m.advMu.Lock()
-	m.leaving.Store(true)
-	m.advMu.Unlock()
-	m.tellLeaving(timeout)
-	if err := m.ml.Leave(timeout); err != nil {
-		return fmt.Errorf("membership: leave: %w", err)
-	}
-	m.log.Info("left cluster")
-	return nil
-}
-
-// tellLeaving sends leaveMsg to every other live member over TCP, in
-// parallel, bounded by timeout; failures only cost the "left" label.
-func (m *Membership) tellLeaving(timeout time.Duration) {
-	msg := []byte(leaveMsg + m.name)
-	var wg sync.WaitGroup
-	for _, n := range m.ml.Members() {
-		if n.Name == m.name {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := m.ml.SendReliable(n, msg); err != nil {
-				m.log.Debug("leave notice not delivered", "member", n.Name, "err", err)
-			}
-		}()
-	}
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
 	}
 }
 
@@ -714,6 +617,11 @@ func (m *Membership) record(n *memberlist.Node, gone bool) {
 	}
 	state := e.State
 	m.mu.Unlock()
+	if gone && n.Name == m.name {
+		// Only memberlist's Leave marks us gone (it refutes anyone
+		// else who says we are dead), after it queued the broadcast.
+		m.leftOnce.Do(func() { close(m.left) })
+	}
 	m.events.Add(1)
 	if err != nil && !gone {
 		// NotifyAlive refuses such peers, so this is not expected.

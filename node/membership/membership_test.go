@@ -767,3 +767,42 @@ func TestLogBridgeShutdownNoise(t *testing.T) {
 		t.Fatalf("levels %v, want %v", levels, want)
 	}
 }
+
+// TestEveryoneLeavesAtOnce stops every member at the same moment, as a
+// deploy stopping a whole cluster does, each the way node.Close does it
+// (Leave, then Shutdown). The last member to leave has nobody left to hear
+// its leave; that is a completed leave, not a timeout.
+func TestEveryoneLeavesAtOnce(t *testing.T) {
+	ms := cluster(t, "e", 3, nil)
+	waitRing(t, ms, ids(ms), "3 nodes to converge")
+	// Well below the 5s Leave timeout each member is given: without the
+	// fix the last one waited out the whole timeout and failed.
+	const bound = 3 * time.Second
+	type result struct {
+		name string
+		err  error
+		took time.Duration
+	}
+	results := make(chan result, len(ms))
+	begin := time.Now()
+	for _, m := range ms {
+		go func() {
+			err := m.Leave(5 * time.Second)
+			_ = m.Shutdown()
+			results <- result{m.name, err, time.Since(begin)}
+		}()
+	}
+	deadline := time.NewTimer(bound)
+	defer deadline.Stop()
+	for range ms {
+		select {
+		case r := <-results:
+			t.Logf("%s left after %v", r.name, r.took.Round(time.Millisecond))
+			if r.err != nil {
+				t.Errorf("%s: Leave: %v", r.name, r.err)
+			}
+		case <-deadline.C:
+			t.Fatalf("not every member had left %v after all of them began leaving", bound)
+		}
+	}
+}
