@@ -1,3 +1,6 @@
+// What this node tells the others about itself (SetState, Leave), and the
+// waits for those broadcasts, which end when nobody is left to hear them.
+
 package membership
 
 import (
