@@ -171,9 +171,7 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 		},
 	}
 	if cfg.GossipProfile == "local" {
-		// Loopback: detect failures in about a second instead of ~5s.
-		mcfg.ProbeInterval, mcfg.ProbeTimeout, mcfg.GossipInterval = 200*time.Millisecond, 100*time.Millisecond, 50*time.Millisecond
-		mcfg.SuspicionMult, mcfg.PushPullInterval, mcfg.Debounce = 2, 5*time.Second, 50*time.Millisecond
+		mcfg.Timing = membership.LocalTiming() // loopback: failures detected in ~1s, not ~5s
 	}
 	if cfg.AdvertiseHost != "" || ghost == "" || net.ParseIP(ghost).IsUnspecified() {
 		mcfg.AdvertiseAddr = adv

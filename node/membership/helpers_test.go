@@ -72,15 +72,17 @@ func testConfig(t *testing.T, name string) Config {
 		BindAddr:            "127.0.0.1",
 		JoinAttempts:        1,
 		Logger:              testLogger(t),
-		Debounce:            30 * time.Millisecond,
 		DeadNodeReclaimTime: 100 * time.Millisecond,
-		ProbeInterval:       200 * time.Millisecond,
-		ProbeTimeout:        200 * time.Millisecond,
-		GossipInterval:      30 * time.Millisecond,
-		SuspicionMult:       4,
-		PushPullInterval:    time.Second,
-		TCPTimeout:          2 * time.Second,
-		GossipToTheDeadTime: 2 * time.Second,
+		Timing: Timing{
+			Debounce:            30 * time.Millisecond,
+			ProbeInterval:       200 * time.Millisecond,
+			ProbeTimeout:        200 * time.Millisecond,
+			GossipInterval:      30 * time.Millisecond,
+			SuspicionMult:       4,
+			PushPullInterval:    time.Second,
+			TCPTimeout:          2 * time.Second,
+			GossipToTheDeadTime: 2 * time.Second,
+		},
 	}
 }
 

@@ -4,12 +4,12 @@ package membership
 
 import (
 	"log"
-	"time"
 
 	"github.com/hashicorp/memberlist"
 )
 
-// memberlistConfig maps Config onto memberlist's LAN defaults.
+// memberlistConfig maps Config onto memberlist's LAN defaults; the Timing
+// fields left zero keep them.
 func (m *Membership) memberlistConfig() *memberlist.Config {
 	c := m.cfg
 	mc := memberlist.DefaultLANConfig()
@@ -20,15 +20,10 @@ func (m *Membership) memberlistConfig() *memberlist.Config {
 	mc.AdvertisePort = c.AdvertisePort
 	mc.SecretKey = c.SecretKey
 	mc.DeadNodeReclaimTime = c.DeadNodeReclaimTime
-	setDur(&mc.ProbeInterval, c.ProbeInterval)
-	setDur(&mc.ProbeTimeout, c.ProbeTimeout)
-	setDur(&mc.GossipInterval, c.GossipInterval)
-	setDur(&mc.PushPullInterval, c.PushPullInterval)
-	setDur(&mc.TCPTimeout, c.TCPTimeout)
-	setDur(&mc.GossipToTheDeadTime, c.GossipToTheDeadTime)
-	setInt(&mc.GossipNodes, c.GossipNodes)
-	setInt(&mc.SuspicionMult, c.SuspicionMult)
-	setInt(&mc.RetransmitMult, c.RetransmitMult)
+	t := c.Timing.orLAN()
+	mc.ProbeInterval, mc.ProbeTimeout, mc.GossipInterval = t.ProbeInterval, t.ProbeTimeout, t.GossipInterval
+	mc.GossipNodes, mc.SuspicionMult, mc.RetransmitMult = t.GossipNodes, t.SuspicionMult, t.RetransmitMult
+	mc.PushPullInterval, mc.TCPTimeout, mc.GossipToTheDeadTime = t.PushPullInterval, t.TCPTimeout, t.GossipToTheDeadTime
 	d := &delegate{m}
 	mc.Delegate = d
 	mc.Events = d
@@ -37,16 +32,4 @@ func (m *Membership) memberlistConfig() *memberlist.Config {
 	mc.Conflict = d
 	mc.Logger = log.New(&logBridge{log: m.log, closed: &m.closed}, "", 0)
 	return mc
-}
-
-func setDur(dst *time.Duration, v time.Duration) {
-	if v > 0 {
-		*dst = v
-	}
-}
-
-func setInt(dst *int, v int) {
-	if v > 0 {
-		*dst = v
-	}
 }

@@ -5,8 +5,6 @@ package membership
 import (
 	"math"
 	"time"
-
-	"github.com/hashicorp/memberlist"
 )
 
 // readvertiseLoop speeds up a restart at a new address (a rescheduled pod,
@@ -19,10 +17,8 @@ import (
 // every interval for as long as the old entry can take to be reclaimed.
 func (m *Membership) readvertiseLoop() {
 	defer m.loops.Done()
-	lan := memberlist.DefaultLANConfig()
-	probe, mult := lan.ProbeInterval, lan.SuspicionMult
-	setDur(&probe, m.cfg.ProbeInterval)
-	setInt(&mult, m.cfg.SuspicionMult)
+	t := m.cfg.Timing.orLAN()
+	probe, mult := t.ProbeInterval, t.SuspicionMult
 	interval := min(max(m.cfg.DeadNodeReclaimTime/4, 200*time.Millisecond), 2*time.Second)
 	// Longest suspicion (memberlist: SuspicionMaxTimeoutMult(6) x
 	// SuspicionMult x log10(members) x ProbeInterval), plus the reclaim time
