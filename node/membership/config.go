@@ -105,7 +105,9 @@ type Config struct {
 	// push/pulls only with live members, so without this the two sides of
 	// a partition longer than that (30s on a LAN) hold each other dead
 	// forever, as does a node that started alone because nobody answered
-	// its join. Default 10s; negative turns it off.
+	// its join. Each try first dials the address over TCP (for at most
+	// min(ReconnectInterval, 1s)) and joins only an address that answers.
+	// Default 10s; negative turns it off.
 	ReconnectInterval time.Duration
 
 	// KeepGone and MaxGone bound how long and how many dead or left members

@@ -13,5 +13,15 @@
 // Membership debounces bursts of changes and rebuilds the ring once per burst,
 // publishes it through Ring (an atomic pointer, lock-free for readers) and to
 // Watch subscribers (latest value wins; a slow subscriber never blocks a
-// rebuild). The package does no I/O besides memberlist's sockets.
+// rebuild).
+//
+// Leave gossips StateLeaving, tells every member directly and then sends
+// memberlist's leave, all within one timeout; a leave that nobody is left to
+// hear (the whole cluster stopping at once) is complete, not a timeout.
+//
+// Network I/O: memberlist's UDP and TCP sockets on the gossip address (which
+// also carry the leave notice), and, from the reconnect loop, a short TCP
+// dial to a dead member's or a Join address before memberlist joins it, so
+// that an address that does not answer is skipped quickly (see
+// Config.ReconnectInterval). No disk I/O.
 package membership
