@@ -583,3 +583,62 @@ func TestSIGTERMLeavesAndExitsZero(t *testing.T) {
 		}
 	}
 }
+
+// TestSIGTERMAllNodesAtOnce stops a whole cluster at the same moment, as a
+// deploy, `docker-compose down` or a rollout does: nobody is left to hear the
+// last node's leave, and every node must still exit 0 within a few seconds
+// (CONTRACT.md: well inside Kubernetes' 30s grace period).
+func TestSIGTERMAllNodesAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real processes")
+	}
+	// Each node must be gone this long after the signal; without the fix the
+	// last one needed ~5.8s and exited 1 ("timeout waiting for leave broadcast").
+	const exitBound = 4 * time.Second
+	lake := t.TempDir()
+	n0 := newProc(t, "a0", lake, "")
+	n0.start(t)
+	n1 := newProc(t, "a1", lake, n0.gossip)
+	n2 := newProc(t, "a2", lake, n0.gossip)
+	n1.start(t)
+	n2.start(t)
+	procs := []*proc{n0, n1, n2}
+	waitMembers(t, procs, 3)
+
+	signalled := time.Now()
+	for _, p := range procs {
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type exit struct {
+		p    *proc
+		took time.Duration
+	}
+	exits := make(chan exit, len(procs))
+	for _, p := range procs {
+		go func() {
+			<-p.exited
+			exits <- exit{p, time.Since(signalled)}
+		}()
+	}
+	deadline := time.NewTimer(exitBound)
+	defer deadline.Stop()
+	for range procs {
+		select {
+		case e := <-exits:
+			t.Logf("%s exited after %v", e.p.id, e.took.Round(time.Millisecond))
+		case <-deadline.C:
+			for _, p := range procs {
+				t.Logf("%s:\n%s", p.id, p.stderr)
+			}
+			t.Fatalf("a node still runs %v after SIGTERM to every node", exitBound)
+		}
+	}
+	for _, p := range procs {
+		if st := p.cmd.ProcessState; !st.Success() {
+			t.Errorf("%s: %v after SIGTERM, want exit 0\n%s", p.id, st, p.stderr)
+		}
+		p.cmd = nil
+	}
+}

@@ -1,6 +1,7 @@
 package membership
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/hashicorp/memberlist"
 	"github.com/ringcache/ringcache/ring"
 )
 
@@ -87,12 +89,6 @@ type Config struct {
 	// Ring holds the ring parameters; members come from the gossip.
 	Ring ring.Config
 
-	// Debounce is how long the member set must stay quiet before the ring
-	// is rebuilt, so that a burst of joins rebuilds once. Default 150ms
-	// (LAN); a rebuild happens at the latest 10*Debounce after the first
-	// event of a burst, so a steady trickle cannot starve it.
-	Debounce time.Duration
-
 	// DeadNodeReclaimTime is how long after a member is declared dead its
 	// name may be taken by a member at another address (a restart on a new
 	// IP or port). Default 10s; memberlist's own default (never) made a
@@ -109,7 +105,9 @@ type Config struct {
 	// push/pulls only with live members, so without this the two sides of
 	// a partition longer than that (30s on a LAN) hold each other dead
 	// forever, as does a node that started alone because nobody answered
-	// its join. Default 10s; negative turns it off.
+	// its join. Each try first dials the address over TCP (for at most
+	// min(ReconnectInterval, 1s)) and joins only an address that answers.
+	// Default 10s; negative turns it off.
 	ReconnectInterval time.Duration
 
 	// KeepGone and MaxGone bound how long and how many dead or left members
@@ -122,17 +120,113 @@ type Config struct {
 	// nil discards.
 	Logger *slog.Logger
 
-	// Failure detection and gossip tuning; 0 = memberlist's LAN default
-	// (given in parentheses). Tests turn them down to converge quickly.
-	ProbeInterval       time.Duration // (1s) how often one random member is probed
-	ProbeTimeout        time.Duration // (500ms) wait for a direct probe's ack; below the RTT = false suspicion
-	GossipInterval      time.Duration // (200ms) how often broadcasts are sent
-	GossipNodes         int           // (3) members gossiped to per interval
-	SuspicionMult       int           // (4) suspicion timeout = SuspicionMult * log10(N+1) * ProbeInterval
-	PushPullInterval    time.Duration // (30s) full state sync with one member
-	TCPTimeout          time.Duration // (10s) stream (join, push/pull) timeout
-	GossipToTheDeadTime time.Duration // (30s) dead members still gossiped to, then forgotten by memberlist
-	RetransmitMult      int           // (4) retransmits = RetransmitMult * log10(N+1)
+	// Timing tunes failure detection, gossip and the ring rebuild; its zero
+	// fields take memberlist's LAN defaults. LANTiming and LocalTiming are
+	// the presets.
+	Timing
+}
+
+// Timing tunes memberlist's failure detection and gossip, and the ring
+// rebuild's debounce. A zero field takes the default given in parentheses:
+// memberlist's LAN default (memberlist.DefaultLANConfig), which LANTiming
+// spells out. LocalTiming is the preset for nodes on one host.
+type Timing struct {
+	// ProbeInterval (1s) is how often one random member is probed.
+	ProbeInterval time.Duration
+	// ProbeTimeout (500ms) is how long a direct probe waits for its ack;
+	// below the round trip time every member is falsely suspected.
+	ProbeTimeout time.Duration
+	// GossipInterval (200ms) is how often broadcasts are sent.
+	GossipInterval time.Duration
+	// GossipNodes (3) is how many members each gossip round sends to.
+	GossipNodes int
+	// SuspicionMult (4) scales the suspicion timeout, SuspicionMult *
+	// log10(N+1) * ProbeInterval: how long a suspect member has to refute
+	// before it is declared dead.
+	SuspicionMult int
+	// PushPullInterval (30s) is how often the full state is synced with one
+	// member.
+	PushPullInterval time.Duration
+	// TCPTimeout (10s) bounds a stream: join, push/pull, the leave notice.
+	// A SetState waits this long for its broadcast (5s when zero).
+	TCPTimeout time.Duration
+	// GossipToTheDeadTime (30s) is how long dead members are still gossiped
+	// to before memberlist forgets them (see Config.ReconnectInterval).
+	GossipToTheDeadTime time.Duration
+	// RetransmitMult (4) scales how often a broadcast is sent:
+	// RetransmitMult * log10(N+1) times.
+	RetransmitMult int
+
+	// Debounce (150ms) is how long the member set must stay quiet before
+	// the ring is rebuilt, so that a burst of joins rebuilds once; a rebuild
+	// happens at the latest 10*Debounce after the first event of a burst,
+	// so a steady trickle cannot starve it. Not a memberlist setting.
+	Debounce time.Duration
+}
+
+// LANTiming returns the timings a zero Timing stands for: memberlist's LAN
+// defaults (memberlist.DefaultLANConfig) and DefaultDebounce. A member that
+// stops answering is declared dead after about 5s.
+func LANTiming() Timing {
+	lan := memberlist.DefaultLANConfig()
+	return Timing{
+		ProbeInterval:       lan.ProbeInterval,
+		ProbeTimeout:        lan.ProbeTimeout,
+		GossipInterval:      lan.GossipInterval,
+		GossipNodes:         lan.GossipNodes,
+		SuspicionMult:       lan.SuspicionMult,
+		PushPullInterval:    lan.PushPullInterval,
+		TCPTimeout:          lan.TCPTimeout,
+		GossipToTheDeadTime: lan.GossipToTheDeadTime,
+		RetransmitMult:      lan.RetransmitMult,
+		Debounce:            DefaultDebounce,
+	}
+}
+
+// LocalTiming returns the preset for nodes that share one host (ringcache
+// dev, the node's GossipProfile "local"): loopback neither loses packets nor
+// takes long, so probing and gossiping faster detects a failure in about a
+// second instead of ~5s. The fields it leaves zero keep the LAN default.
+func LocalTiming() Timing {
+	return Timing{
+		ProbeInterval:    200 * time.Millisecond,
+		ProbeTimeout:     100 * time.Millisecond,
+		GossipInterval:   50 * time.Millisecond,
+		SuspicionMult:    2,
+		PushPullInterval: 5 * time.Second,
+		Debounce:         50 * time.Millisecond,
+	}
+}
+
+// Validate reports a negative field as an error wrapping ErrConfig.
+func (t Timing) Validate() error {
+	for _, d := range []time.Duration{t.ProbeInterval, t.ProbeTimeout, t.GossipInterval, t.PushPullInterval,
+		t.TCPTimeout, t.GossipToTheDeadTime, t.Debounce} {
+		if d < 0 {
+			return fmt.Errorf("%w: negative timing %v", ErrConfig, d)
+		}
+	}
+	if t.GossipNodes < 0 || t.SuspicionMult < 0 || t.RetransmitMult < 0 {
+		return fmt.Errorf("%w: negative gossip count or multiplier", ErrConfig)
+	}
+	return nil
+}
+
+// orLAN returns t with its zero fields set to LANTiming's.
+func (t Timing) orLAN() Timing {
+	lan := LANTiming()
+	return Timing{
+		ProbeInterval:       cmp.Or(t.ProbeInterval, lan.ProbeInterval),
+		ProbeTimeout:        cmp.Or(t.ProbeTimeout, lan.ProbeTimeout),
+		GossipInterval:      cmp.Or(t.GossipInterval, lan.GossipInterval),
+		GossipNodes:         cmp.Or(t.GossipNodes, lan.GossipNodes),
+		SuspicionMult:       cmp.Or(t.SuspicionMult, lan.SuspicionMult),
+		PushPullInterval:    cmp.Or(t.PushPullInterval, lan.PushPullInterval),
+		TCPTimeout:          cmp.Or(t.TCPTimeout, lan.TCPTimeout),
+		GossipToTheDeadTime: cmp.Or(t.GossipToTheDeadTime, lan.GossipToTheDeadTime),
+		RetransmitMult:      cmp.Or(t.RetransmitMult, lan.RetransmitMult),
+		Debounce:            cmp.Or(t.Debounce, lan.Debounce),
+	}
 }
 
 // withDefaults returns c with zero fields replaced by their defaults.
@@ -204,11 +298,11 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("%w: SecretKey is %d bytes, want 16, 24 or 32", ErrConfig, len(c.SecretKey))
 	}
-	if c.JoinAttempts < 0 || c.JoinRetryInterval < 0 || c.Debounce < 0 || c.DeadNodeReclaimTime < 0 ||
-		c.KeepGone < 0 || c.MaxGone < 0 || c.ProbeInterval < 0 || c.ProbeTimeout < 0 ||
-		c.GossipInterval < 0 || c.GossipNodes < 0 || c.SuspicionMult < 0 || c.PushPullInterval < 0 ||
-		c.TCPTimeout < 0 || c.GossipToTheDeadTime < 0 || c.RetransmitMult < 0 {
+	if c.JoinAttempts < 0 || c.JoinRetryInterval < 0 || c.DeadNodeReclaimTime < 0 || c.KeepGone < 0 || c.MaxGone < 0 {
 		return fmt.Errorf("%w: negative count or duration", ErrConfig)
+	}
+	if err := c.Timing.Validate(); err != nil {
+		return err
 	}
 	if c.JoinRequired && len(c.Join) == 0 {
 		return fmt.Errorf("%w: JoinRequired without Join addresses", ErrConfig)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"sync/atomic"
+	"time"
 )
 
 // logBridge turns memberlist's log.Logger lines ("[WARN] memberlist: ...")
@@ -36,4 +37,21 @@ func (b *logBridge) Write(p []byte) (int, error) {
 		b.log.Log(context.Background(), level, string(line), "source", "memberlist")
 	}
 	return len(p), nil
+}
+
+// shouldLog rate-limits a repeated warning to once per 10s per key:
+// memberlist hands us the same alive message of a refused or conflicting
+// peer again and again.
+func (m *Membership) shouldLog(key string) bool {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if last, ok := m.lastLog[key]; ok && now.Sub(last) < 10*time.Second {
+		return false
+	}
+	if len(m.lastLog) > 1024 { // bounded; at worst a line is logged again
+		clear(m.lastLog)
+	}
+	m.lastLog[key] = now
+	return true
 }
