@@ -59,8 +59,17 @@ type Config struct {
 	// SplitSize is the smallest piece a large read is split into. Default
 	// 256 KiB.
 	SplitSize int
+	// ReconnectMin and ReconnectMax bound the wait before the ring watch
+	// reopens a stream that ended: the wait doubles from ReconnectMin up to
+	// ReconnectMax, with jitter, and starts again from ReconnectMin after a
+	// stream that stayed up. Defaults 100ms and 5s.
+	ReconnectMin, ReconnectMax time.Duration
 	// Logger; nil discards.
 	Logger *slog.Logger
+
+	// jitterSeed seeds the reconnect jitter (tests, see export_test.go);
+	// 0 picks a random seed.
+	jitterSeed uint64
 }
 
 func (c *Config) withDefaults() {
@@ -82,6 +91,12 @@ func (c *Config) withDefaults() {
 	if c.SplitSize == 0 {
 		c.SplitSize = DefaultSplitSize
 	}
+	if c.ReconnectMin == 0 {
+		c.ReconnectMin = 100 * time.Millisecond
+	}
+	if c.ReconnectMax == 0 {
+		c.ReconnectMax = 5 * time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -94,6 +109,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Owners < 1 || c.AttemptTimeout < 0 || c.CallTimeout < 0 || c.RefreshInterval < 0 {
 		return fmt.Errorf("%w: owners must be >= 1 and timeouts positive", ErrConfig)
+	}
+	if c.ReconnectMin < 0 || c.ReconnectMax < c.ReconnectMin {
+		return fmt.Errorf("%w: reconnect backoff %v to %v, want 0 < min <= max", ErrConfig, c.ReconnectMin, c.ReconnectMax)
 	}
 	if c.ReadParallelism < 1 || c.ReadParallelism > 64 {
 		return fmt.Errorf("%w: read parallelism %d, want 1 to 64", ErrConfig, c.ReadParallelism)
@@ -129,9 +147,14 @@ type Client struct {
 
 	view    atomic.Pointer[view]
 	refresh chan struct{} // a node reported another ring version
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	closed  atomic.Bool
+	jitter  *rand.Rand    // reconnect jitter; the watch loop's alone
+
+	// ctx ends at Close; it bounds the watch loop and its stream, which
+	// wg counts, so that Close returns only once they are gone.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed atomic.Bool
 }
 
 // New connects to the cluster through the seeds and starts keeping the ring
@@ -141,7 +164,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Client{cfg: cfg, log: cfg.Logger, refresh: make(chan struct{}, 1), stop: make(chan struct{})}
+	seed := cfg.jitterSeed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
+	c := &Client{cfg: cfg, log: cfg.Logger, refresh: make(chan struct{}, 1), jitter: rand.New(rand.NewPCG(seed, seed>>1|1))}
 	var err error
 	if c.pool, err = transport.NewClient(transport.ClientConfig{Logger: cfg.Logger}); err != nil {
 		return nil, err
@@ -152,6 +179,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 			errs = append(errs, fmt.Errorf("seed %s: %w", seed, err))
 			continue
 		}
+		c.ctx, c.cancel = context.WithCancel(context.Background())
 		c.wg.Add(1)
 		go c.keepCurrent()
 		return c, nil
@@ -160,12 +188,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	return nil, fmt.Errorf("%w: %w", ErrNoMembers, errors.Join(errs...))
 }
 
-// Close releases connections and stops the ring watch.
+// Close stops the ring watch, waits for it to end, and releases the
+// connections.
 func (c *Client) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	close(c.stop)
+	c.cancel()
 	c.wg.Wait()
 	return c.pool.Close()
 }
@@ -203,80 +232,6 @@ func (c *Client) install(resp *transport.MembersResponse) error {
 	sort.Slice(v.list, func(i, j int) bool { return v.list[i].ID < v.list[j].ID })
 	c.view.Store(v)
 	return nil
-}
-
-// keepCurrent follows a WatchRing stream from some member, falling back to
-// polling the member list, and refreshes when asked.
-func (c *Client) keepCurrent() {
-	defer c.wg.Done()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-c.stop
-		cancel()
-	}()
-	watchErr := make(chan error, 1)
-	watching := false
-	tick := time.NewTicker(c.cfg.RefreshInterval)
-	defer tick.Stop()
-	for {
-		if !watching {
-			if addr := c.anyAddr(); addr != "" {
-				watching = true
-				go func() { watchErr <- c.watch(ctx, addr) }()
-			}
-		}
-		select {
-		case <-c.stop:
-			return
-		case err := <-watchErr:
-			watching = false
-			if ctx.Err() == nil {
-				c.log.Debug("ring watch ended", "err", err)
-				c.refreshNow(ctx)
-			}
-		case <-tick.C:
-			c.refreshNow(ctx)
-		case <-c.refresh:
-			c.refreshNow(ctx)
-		}
-	}
-}
-
-func (c *Client) watch(ctx context.Context, addr string) error {
-	cc, err := c.pool.Control(addr)
-	if err != nil {
-		return err
-	}
-	stream, err := cc.WatchRing(ctx, &transport.WatchRequest{})
-	if err != nil {
-		return err
-	}
-	for {
-		resp, err := stream.Recv()
-		if err != nil {
-			return err
-		}
-		if err := c.install(resp); err != nil {
-			c.log.Warn("ring watch", "err", err)
-		}
-	}
-}
-
-// refreshNow re-reads the member list from the first member that answers.
-func (c *Client) refreshNow(ctx context.Context) {
-	for _, addr := range c.addrs() {
-		if err := c.fetchMembers(ctx, addr); err == nil {
-			return
-		}
-	}
-}
-
-func (c *Client) askRefresh() {
-	select {
-	case c.refresh <- struct{}{}:
-	default:
-	}
 }
 
 // addrs lists addresses to ask for members: active members, then seeds.
