@@ -22,6 +22,9 @@ import (
 // Sentinels of the SDK. Errors from nodes also match transport's sentinels
 // (transport.ErrNotFound, transport.ErrOutOfRange, ...).
 var (
+	// ErrNotFound is transport.ErrNotFound: the file is not on the
+	// under-store (a read's error matches it whichever node answered).
+	ErrNotFound   = transport.ErrNotFound
 	ErrConfig     = errors.New("client: invalid config")
 	ErrNoMembers  = errors.New("client: no member could be reached")
 	ErrClosed     = errors.New("client: closed")

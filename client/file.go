@@ -51,7 +51,7 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		if off == f.size || len(p) == 0 {
 			return 0, io.EOF
 		}
-		return 0, fmt.Errorf("read %s: %w: offset %d, size %d", f.path, transport.ErrOutOfRange, off, f.size)
+		return 0, fmt.Errorf("%s: %w: offset %d, size %d", f.path, transport.ErrOutOfRange, off, f.size)
 	}
 	if rest := f.size - off; int64(len(p)) > rest {
 		n, err := f.c.ReadAt(f.ctx, f.path, p[:rest], off, f.opts...)

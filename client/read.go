@@ -154,9 +154,9 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 		}
 		if permanent(err) || ctx.Err() != nil {
 			st.Latency = time.Since(start)
-			return transport.ReadResult{}, st, fmt.Errorf("read %s: %w", path, err)
+			return transport.ReadResult{}, st, namePath(path, err)
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", id, err))
+		errs = append(errs, fmt.Errorf("%s: %w", id, withoutPath(err)))
 		c.askRefresh()
 		// The next owners serve the read themselves: forwarding it back to
 		// the owner that just failed (still in their ring until failure
@@ -176,7 +176,7 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 	if len(errs) == 0 {
 		errs = append(errs, ErrNoMembers)
 	}
-	return transport.ReadResult{}, st, fmt.Errorf("read %s: no node could serve it: %w", path, errors.Join(errs...))
+	return transport.ReadResult{}, st, fmt.Errorf("%s: no node could serve it: %w", path, errors.Join(errs...))
 }
 
 // attempt reads from one node, retrying once there after a corrupt chunk
@@ -218,4 +218,25 @@ func (c *Client) readDirect(ctx context.Context, path string, p []byte, off int6
 		err = nil
 	}
 	return n, err
+}
+
+// namePath makes err say which path it is about, once: a node's answer
+// (*transport.StatusError) already names the path, the node and its
+// reason; anything else gets the path in front.
+func namePath(path string, err error) error {
+	if se, ok := err.(*transport.StatusError); ok && se.Path == path {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// withoutPath is a node's answer without the path, for a list of the
+// answers of several nodes that is headed by the path already.
+func withoutPath(err error) error {
+	if se, ok := err.(*transport.StatusError); ok {
+		short := *se
+		short.Path = ""
+		return &short
+	}
+	return err
 }
