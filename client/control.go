@@ -128,7 +128,7 @@ func (c *Client) onOwners(ctx context.Context, key string, call func(context.Con
 		cc, err := c.pool.Control(addr)
 		if err == nil {
 			cctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
-			err = call(cctx, cc, v.ring.Version())
+			err = nodeError(addr, call(cctx, cc, v.ring.Version()))
 			cancel()
 		}
 		if err == nil {
@@ -137,7 +137,10 @@ func (c *Client) onOwners(ctx context.Context, key string, call func(context.Con
 		if permanentRPC(err) || ctx.Err() != nil {
 			return err
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+		if _, named := err.(*rpcError); !named {
+			err = fmt.Errorf("%s: %w", addr, err)
+		}
+		errs = append(errs, err)
 		c.askRefresh()
 	}
 	return fmt.Errorf("%w: %w", ErrNoMembers, errors.Join(errs...))
@@ -152,4 +155,49 @@ func permanentRPC(err error) bool {
 		return true
 	}
 	return false
+}
+
+// rpcError is a node's gRPC answer to a control call as the SDK returns it:
+// the node's message and which node said it, without gRPC's "rpc error:
+// code = ... desc =" wrapping. It matches the transport sentinel of its code
+// (errors.Is(err, ErrNotFound) for a Stat of a missing file, as for a
+// read), and status.Code still reads the code (GRPCStatus).
+type rpcError struct {
+	addr string
+	st   *status.Status
+}
+
+// nodeError makes a control call's gRPC status error an *rpcError; other
+// errors (and nil) are returned as they are.
+func nodeError(addr string, err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	return &rpcError{addr: addr, st: st}
+}
+
+func (e *rpcError) Error() string {
+	return e.st.Message() + " (node " + e.addr + ")"
+}
+
+// GRPCStatus is the node's status (status.Code, status.FromError).
+func (e *rpcError) GRPCStatus() *status.Status { return e.st }
+
+// Unwrap is the transport sentinel of the code; nil for codes without one.
+func (e *rpcError) Unwrap() error { return codeSentinels[e.st.Code()] }
+
+var codeSentinels = map[codes.Code]error{
+	codes.NotFound:          transport.ErrNotFound,
+	codes.InvalidArgument:   transport.ErrBadRequest,
+	codes.OutOfRange:        transport.ErrOutOfRange,
+	codes.PermissionDenied:  transport.ErrAccessDenied,
+	codes.Unavailable:       transport.ErrUnavailable,
+	codes.ResourceExhausted: transport.ErrThrottled,
+	codes.DeadlineExceeded:  transport.ErrDeadlineExceeded,
+	codes.Canceled:          transport.ErrCanceled,
+	codes.Internal:          transport.ErrInternal,
 }
