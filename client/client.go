@@ -1,6 +1,7 @@
 // Package client is the ringcache Go SDK. A Client learns the members from
-// any seed node, keeps its ring current (a watch stream, plus a refresh when
-// a node reports a newer ring), routes each read to the file's owner over the
+// any seed node, keeps its ring current (a watch stream, reopened with
+// backoff when it ends, plus a refresh when a node reports a newer ring),
+// routes each read to the file's owner over the
 // page stream, fails over to the next owners and then, when configured, to
 // the under-store itself. It computes the same owner as every node: the ring
 // is built from the member list the cluster reports, with the cluster's ring
