@@ -5,10 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/ringcache/ringcache/transport"
 )
@@ -55,7 +51,7 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		if off == f.size || len(p) == 0 {
 			return 0, io.EOF
 		}
-		return 0, fmt.Errorf("read %s: %w: offset %d, size %d", f.path, transport.ErrOutOfRange, off, f.size)
+		return 0, fmt.Errorf("%s: %w: offset %d, size %d", f.path, transport.ErrOutOfRange, off, f.size)
 	}
 	if rest := f.size - off; int64(len(p)) > rest {
 		n, err := f.c.ReadAt(f.ctx, f.path, p[:rest], off, f.opts...)
@@ -102,144 +98,3 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 
 // Close releases nothing today; it exists for io.Closer.
 func (f *File) Close() error { return nil }
-
-// Stat describes a file as its owner sees it.
-func (c *Client) Stat(ctx context.Context, path string) (*transport.StatResponse, error) {
-	if err := transport.ValidatePath(path); err != nil {
-		return nil, err
-	}
-	var out *transport.StatResponse
-	err := c.onOwners(ctx, path, func(ctx context.Context, cc transport.ControlClient, ring uint64) error {
-		r, err := cc.Stat(ctx, &transport.StatRequest{Path: path, RingVersion: ring})
-		out = r
-		return err
-	})
-	return out, err
-}
-
-// Invalidate drops the cached version of a path, or of every file under a
-// prefix ending in "/", on every node. It returns once the owner dropped it.
-func (c *Client) Invalidate(ctx context.Context, pathOrPrefix string) (int64, error) {
-	req := &transport.InvalidateRequest{}
-	setTarget(pathOrPrefix, &req.Path, &req.Prefix)
-	var files int64
-	err := c.onOwners(ctx, routeKey(pathOrPrefix), func(ctx context.Context, cc transport.ControlClient, _ uint64) error {
-		r, err := cc.Invalidate(ctx, req)
-		if err == nil {
-			files = r.Files
-		}
-		return err
-	})
-	return files, err
-}
-
-// SetPinned pins or unpins a path or every file under a prefix.
-func (c *Client) SetPinned(ctx context.Context, pathOrPrefix string, pinned bool) (int64, error) {
-	req := &transport.PinRequest{Pinned: pinned}
-	setTarget(pathOrPrefix, &req.Path, &req.Prefix)
-	var files int64
-	err := c.onOwners(ctx, routeKey(pathOrPrefix), func(ctx context.Context, cc transport.ControlClient, _ uint64) error {
-		r, err := cc.Pin(ctx, req)
-		if err == nil {
-			files = r.Files
-		}
-		return err
-	})
-	return files, err
-}
-
-// Load warms the cache with a path or every file under a prefix ending in
-// "/" (pinning them when pin is set), calling progress as it goes.
-func (c *Client) Load(ctx context.Context, pathOrPrefix string, pin bool, progress func(transport.LoadProgress)) error {
-	req := &transport.LoadRequest{Pin: pin}
-	setTarget(pathOrPrefix, &req.Path, &req.Prefix)
-	return c.onOwners(ctx, routeKey(pathOrPrefix), func(ctx context.Context, cc transport.ControlClient, _ uint64) error {
-		stream, err := cc.Load(ctx, req)
-		if err != nil {
-			return err
-		}
-		var failed []string
-		for {
-			p, err := stream.Recv()
-			if errors.Is(err, io.EOF) {
-				if len(failed) > 0 {
-					return fmt.Errorf("load: %d file(s) failed: %s", len(failed), strings.Join(failed, "; "))
-				}
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if p.Error != "" {
-				failed = append(failed, p.Path+": "+p.Error)
-			}
-			if progress != nil {
-				progress(*p)
-			}
-		}
-	})
-}
-
-func setTarget(s string, path, prefix *string) {
-	if strings.HasSuffix(s, "/") {
-		*prefix = s
-	} else {
-		*path = s
-	}
-}
-
-// routeKey is what a control call is routed by: the path, or for a prefix
-// the prefix itself (any node can fan a prefix out).
-func routeKey(s string) string { return strings.TrimSuffix(s, "/") }
-
-// onOwners runs a control call on the key's owner, failing over to the next
-// owners and then to any member while the error is not permanent.
-func (c *Client) onOwners(ctx context.Context, key string, call func(context.Context, transport.ControlClient, uint64) error) error {
-	if c.closed.Load() {
-		return ErrClosed
-	}
-	v := c.view.Load()
-	seen := map[string]bool{}
-	var addrs []string
-	for _, id := range v.ring.Owners(key, c.cfg.Owners) {
-		if a := v.members[id].GRPCAddr; a != "" && !seen[a] {
-			seen[a] = true
-			addrs = append(addrs, a)
-		}
-	}
-	for _, a := range c.addrs() {
-		if !seen[a] {
-			seen[a] = true
-			addrs = append(addrs, a)
-		}
-	}
-	var errs []error
-	for _, addr := range addrs {
-		cc, err := c.pool.Control(addr)
-		if err == nil {
-			cctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
-			err = call(cctx, cc, v.ring.Version())
-			cancel()
-		}
-		if err == nil {
-			return nil
-		}
-		if permanentRPC(err) || ctx.Err() != nil {
-			return err
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", addr, err))
-		c.askRefresh()
-	}
-	return fmt.Errorf("%w: %w", ErrNoMembers, errors.Join(errs...))
-}
-
-// permanentRPC reports control-call errors that another node would answer
-// the same way, so failing over is pointless.
-func permanentRPC(err error) bool {
-	switch status.Code(err) {
-	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.OutOfRange,
-		codes.PermissionDenied, codes.Unimplemented, codes.Canceled:
-		return true
-	}
-	return false
-}

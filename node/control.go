@@ -72,7 +72,7 @@ func streamStatus(err error) error {
 	case errors.Is(err, understore.ErrUnavailable), errors.Is(err, ErrShuttingDown):
 		s = transport.StatusUnavailable
 	}
-	return transport.Errorf(s, "%s", err.Error())
+	return transport.Errorf(s, "%s", remoteMessage(err))
 }
 
 // rpcError maps an error to a gRPC status for control RPCs.

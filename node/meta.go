@@ -132,7 +132,7 @@ func (n *Node) statOnce(ctx context.Context, p, scope string) (statResult, error
 				}
 				n.meta.forget(p)
 			}
-			return r, fmt.Errorf("stat %s: %w", p, err)
+			return r, err // names the operation and the path
 		}
 		m, err := n.store.Upsert(p, storage.Fingerprint{ETag: info.ETag, Size: info.Size, ModTime: info.ModTime}, info.MetaFP, scope)
 		if err != nil {

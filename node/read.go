@@ -125,7 +125,7 @@ func (n *Node) serveHere(ctx context.Context, req *transport.ReadRequest, w *res
 		}
 	}
 	if req.Offset > m.Size {
-		return fmt.Errorf("%w: offset %d, %s has %d bytes", ErrOutOfRange, req.Offset, req.Path, m.Size)
+		return fmt.Errorf("%w: offset %d, the file has %d bytes", ErrOutOfRange, req.Offset, m.Size)
 	}
 	end := min(req.Offset+req.Length, m.Size)
 	hdr := transport.ReadHeader{RingVersion: n.ring().Version(), Size: m.Size, ETag: m.Content.ETag, Version: m.Version}

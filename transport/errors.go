@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Sentinel errors. Errors returned by this package wrap one of them (or a
@@ -83,15 +84,19 @@ type StatusError struct {
 	Msg    string
 }
 
+// Error reads `b/x: not found (node 127.0.0.1:7100, under-store stat: ...)`:
+// the path, what the node answered, and which node said so with its reason.
 func (e *StatusError) Error() string {
-	s := e.Status.Sentinel().Error()
+	s := strings.TrimPrefix(e.Status.Sentinel().Error(), "transport: ")
 	if e.Path != "" {
-		s += " reading " + e.Path
+		s = e.Path + ": " + s
 	}
-	if e.Addr != "" {
-		s += " from " + e.Addr
-	}
-	if e.Msg != "" {
+	switch {
+	case e.Addr != "" && e.Msg != "":
+		s += " (node " + e.Addr + ", " + e.Msg + ")"
+	case e.Addr != "":
+		s += " (node " + e.Addr + ")"
+	case e.Msg != "":
 		s += ": " + e.Msg
 	}
 	return s

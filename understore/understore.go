@@ -282,16 +282,9 @@ func ValidatePrefix(p string) error { return objpath.ValidatePrefix(p) }
 
 // opErr wraps a sentinel and the underlying cause (either may be nil) with
 // the operation and path, so errors.Is works for both and the message says
-// what failed where.
+// what failed where (see OpError).
 func opErr(op, path string, sentinel, cause error) error {
-	switch {
-	case sentinel == nil:
-		return fmt.Errorf("understore: %s %q: %w", op, path, cause)
-	case cause == nil:
-		return fmt.Errorf("%s %q: %w", op, path, sentinel)
-	default:
-		return fmt.Errorf("%s %q: %w: %w", op, path, sentinel, cause)
-	}
+	return &OpError{Op: op, Path: path, Kind: sentinel, Err: cause}
 }
 
 // checkRead validates the arguments common to every ReadAt.
