@@ -90,10 +90,7 @@ func localErr(op, p string, err error) error {
 }
 
 func localETag(fi fs.FileInfo) string {
-	var ino, dev uint64
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		ino, dev = uint64(st.Ino), uint64(st.Dev) // int32 on some platforms
-	}
+	ino, dev := fileID(fi)
 	return etagOf(fi.Size(), fi.ModTime().UnixNano(), ino, dev)
 }
 
