@@ -23,14 +23,15 @@ type fileEntry struct {
 }
 
 // pageRec is the index state of one cached page (slot). Together with the
-// policy's qnode (20 bytes) and the 4-byte entry in fileEntry.pages it is
+// policy's qnode (16 bytes) and the 4-byte entry in fileEntry.pages it is
 // all the memory a cached page costs.
 type pageRec struct {
-	gen   uint64
-	file  int32 // index into Store.ftab; -1 = free slot
-	index uint32
-	sum   uint32 // CRC32C of the chunk-CRC array
-	dir   uint8
+	gen    uint64
+	file   int32 // index into Store.ftab; -1 = free slot
+	index  uint32
+	length uint32 // bytes of page data
+	sum    uint32 // CRC32C of the chunk-CRC array
+	dir    uint8
 }
 
 // groupOf returns the quota group of a file: the longest ScopeQuotas prefix
@@ -102,14 +103,14 @@ func (s *Store) addSlot(fi int32, fe *fileEntry, index, length, sum uint32, gen 
 		id = int32(len(s.recs))
 		s.recs = append(s.recs, pageRec{})
 	}
-	s.recs[id] = pageRec{gen: gen, file: fi, index: index, sum: sum, dir: dir}
+	s.recs[id] = pageRec{gen: gen, file: fi, index: index, length: length, sum: sum, dir: dir}
 	for int(index) >= len(fe.pages) {
 		fe.pages = append(fe.pages, 0)
 	}
 	fe.pages[index] = id + 1
 	fe.npages++
 	s.pol.grow(id)
-	s.pol.nodes[id] = qnode{prev: -1, next: -1, size: length}
+	s.pol.nodes[id] = qnode{prev: -1, next: -1}
 	if dir != noDir {
 		s.account(id, fe, replayed)
 	}
@@ -119,12 +120,12 @@ func (s *Store) addSlot(fi int32, fe *fileEntry, index, length, sum uint32, gen 
 // account adds a located page to the policy and the usage counters.
 func (s *Store) account(id int32, fe *fileEntry, replayed bool) {
 	r := &s.recs[id]
-	size := s.pol.nodes[id].size
+	size := r.length
 	p := s.part(int(r.dir), fe.group)
 	if replayed {
-		s.pol.insertMain(id, p, size, !fe.meta.Pinned)
+		s.pol.insertMain(id, p, !fe.meta.Pinned)
 	} else {
-		s.pol.insert(id, p, size, s.keyOf(id).hash(), !fe.meta.Pinned)
+		s.pol.insert(id, p, s.keyOf(id).hash(), !fe.meta.Pinned)
 	}
 	s.dirUsed[r.dir] += int64(size)
 	s.dirPages[r.dir]++
@@ -136,7 +137,7 @@ func (s *Store) account(id int32, fe *fileEntry, replayed bool) {
 func (s *Store) removeSlot(id int32) (string, int64) {
 	r := &s.recs[id]
 	fe := s.ftab[r.file]
-	size := int64(s.pol.nodes[id].size)
+	size := int64(r.length)
 	name := ""
 	if r.dir != noDir {
 		name = s.nameOf(id)

@@ -378,7 +378,7 @@ func (s *Store) reconcileFile(d int, sd string, e pageDirEntry) error {
 		fe := s.ftab[fi]
 		id := s.slotOf(fe, k.Index)
 		if fe.meta.Version == k.Version && id >= 0 && s.recs[id].gen == gen && s.recs[id].dir == noDir &&
-			e.size == DataOffset+int64(s.pol.nodes[id].size) {
+			e.size == DataOffset+int64(s.recs[id].length) {
 			s.recs[id].dir = uint8(d)
 			s.account(id, fe, true)
 			return nil
@@ -492,7 +492,7 @@ func (s *Store) compact() error {
 		if r.file < 0 || r.dir == noDir {
 			continue
 		}
-		pages = append(pages, snapPage{key: s.keyOf(int32(id)), gen: r.gen, length: s.pol.nodes[id].size, sum: r.sum})
+		pages = append(pages, snapPage{key: s.keyOf(int32(id)), gen: r.gen, length: r.length, sum: r.sum})
 	}
 	s.mu.RUnlock()
 

@@ -188,7 +188,7 @@ func newStore(cfg Config) *Store {
 			ghosts[d*s.ngroups+g] = int(max(c/cfg.PageSize, 16))
 		}
 	}
-	s.pol = newPolicy(len(ghosts), ghosts)
+	s.pol = newPolicy(len(ghosts), ghosts, func(id int32) int64 { return int64(s.recs[id].length) })
 	s.dirUsed = make([]int64, len(cfg.Dirs))
 	s.dirPages = make([]int64, len(cfg.Dirs))
 	s.groupUsed = make([]int64, s.ngroups)
