@@ -18,33 +18,57 @@ import (
 // (ErrNoSpace if it cannot); writes the page to a temporary file, publishes
 // it by rename and journals it; and returns once both are durable per the
 // sync policy. Putting a page that is already cached is a no-op.
+//
+// It runs in three steps, each its own critical section or none: reserve
+// (under mu), write (no lock: the slow part), commit (under mu).
 func (s *Store) PutPage(key PageKey, data []byte) error {
-	s.mu.Lock()
-	if err := s.usableLocked(); err != nil {
-		s.mu.Unlock()
+	res, cached, err := s.reservePage(key, int64(len(data)))
+	if err != nil || cached {
 		return err
+	}
+	sum, err := s.writePage(s.cfg.Dirs[res.dir].Path, key, res.gen, data)
+	seq, added, err := s.commitPage(key, res, sum, err)
+	if err != nil || !added {
+		return err
+	}
+	return s.j.wait(seq)
+}
+
+// reservation is the room PutPage holds for a page while it writes it.
+type reservation struct {
+	dir   int
+	group uint16
+	size  int64
+	gen   uint64 // the page file's generation
+}
+
+// reservePage checks a page put, evicts to make room for size bytes and
+// reserves them (so concurrent puts cannot overfill a dir or quota).
+// cached is true when the page is already in the index: nothing to do.
+func (s *Store) reservePage(key PageKey, size int64) (res reservation, cached bool, err error) {
+	var victims []string
+	defer func() { s.unlink(victims) }() // runs after mu is released
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usableLocked(); err != nil {
+		return res, false, err
 	}
 	_, fe, err := s.checkKeyLocked(key)
-	if err != nil {
-		s.mu.Unlock()
-		if errors.Is(err, ErrUnknownFile) {
-			return fmt.Errorf("%w: %s", ErrUnknownFile, key.File)
-		}
-		return err
+	if errors.Is(err, ErrUnknownFile) {
+		return res, false, fmt.Errorf("%w: %s", ErrUnknownFile, key.File)
 	}
-	if want := s.pageLen(fe.meta.Size, key.Index); int64(len(data)) != want {
-		s.mu.Unlock()
-		return fmt.Errorf("%w: page %d is %d bytes, got %d", ErrBadLength, key.Index, want, len(data))
+	if err != nil {
+		return res, false, err
+	}
+	if want := s.pageLen(fe.meta.Size, key.Index); size != want {
+		return res, false, fmt.Errorf("%w: page %d is %d bytes, got %d", ErrBadLength, key.Index, want, size)
 	}
 	if s.slotOf(fe, key.Index) >= 0 {
-		s.mu.Unlock()
-		return nil
+		return res, true, nil
 	}
-	group := fe.group
-	d := s.pickDirLocked()
-	size := int64(len(data))
-	victims, frames, err := s.makeRoomLocked(d, group, size)
-	var seq uint64
+	res = reservation{dir: s.pickDirLocked(), group: fe.group, size: size}
+	var frames []byte
+	victims, frames, err = s.makeRoomLocked(res.dir, res.group, size)
 	if len(frames) > 0 {
 		// Evictions are journaled without waiting: if they are lost, replay
 		// finds the files gone and drops the entries.
@@ -53,56 +77,58 @@ func (s *Store) PutPage(key PageKey, data []byte) error {
 		}
 	}
 	if err != nil {
-		s.mu.Unlock()
-		s.unlink(victims)
-		return err
+		return res, false, err
 	}
-	// Reserve the bytes so concurrent puts cannot overfill the dir.
-	s.dirUsed[d] += size
-	s.groupUsed[group] += size
+	s.dirUsed[res.dir] += size
+	s.groupUsed[res.group] += size
 	s.gen++
-	gen := s.gen
-	s.mu.Unlock()
-	s.unlink(victims)
+	res.gen = s.gen
+	return res, false, nil
+}
 
-	sum, werr := s.writePage(s.cfg.Dirs[d].Path, key, gen, data)
-	name := pageFileName(s.cfg.Dirs[d].Path, key, gen)
-
-	s.mu.Lock()
-	s.dirUsed[d] -= size
-	s.groupUsed[group] -= size
+// commitPage releases a reservation and, if the page file was written
+// (werr == nil) and the page is still wanted, journals the page and adds it
+// to the index. added is false when the file was discarded: another put of
+// the same page won the race (not an error), or the file was superseded or
+// forgotten while the page was written, or the store closed (errors).
+func (s *Store) commitPage(key PageKey, res reservation, sum uint32, werr error) (seq uint64, added bool, err error) {
 	if werr != nil {
+		// writePage removed what it wrote.
+		s.mu.Lock()
+		s.releaseLocked(res)
 		s.mu.Unlock()
-		return werr
+		return 0, false, werr
 	}
+	name := pageFileName(s.cfg.Dirs[res.dir].Path, key, res.gen)
+	defer func() { // runs after mu is released
+		if !added {
+			s.fs.Remove(name)
+		}
+	}()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.releaseLocked(res)
 	if err := s.usableLocked(); err != nil {
-		s.mu.Unlock()
-		s.fs.Remove(name)
-		return err
+		return 0, false, err
 	}
 	fi, fe, err := s.checkKeyLocked(key)
-	if err != nil {
-		// Superseded or forgotten while we wrote.
-		s.mu.Unlock()
-		s.fs.Remove(name)
-		return err
-	}
-	if s.slotOf(fe, key.Index) >= 0 {
-		s.mu.Unlock()
-		s.fs.Remove(name)
-		return nil
+	if err != nil || s.slotOf(fe, key.Index) >= 0 {
+		return 0, false, err
 	}
 	r := record{kind: fb.KindPagePut, file: key.File, version: key.Version, index: key.Index,
-		length: uint32(size), crc: sum, gen: gen}
-	seq, err = s.appendLocked(s.frame(nil, &r))
-	if err != nil {
-		s.mu.Unlock()
-		s.fs.Remove(name)
-		return err
+		length: uint32(res.size), crc: sum, gen: res.gen}
+	if seq, err = s.appendLocked(s.frame(nil, &r)); err != nil {
+		return 0, false, err
 	}
-	s.addSlot(fi, fe, key.Index, uint32(size), sum, gen, uint8(d), false)
-	s.mu.Unlock()
-	return s.j.wait(seq)
+	s.addSlot(fi, fe, key.Index, uint32(res.size), sum, res.gen, uint8(res.dir), false)
+	return seq, true, nil
+}
+
+// releaseLocked returns a reservation's bytes; the page, if added, counts
+// them again.
+func (s *Store) releaseLocked(res reservation) {
+	s.dirUsed[res.dir] -= res.size
+	s.groupUsed[res.group] -= res.size
 }
 
 // pickDirLocked chooses the dir with the most free bytes.
