@@ -5,19 +5,12 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/ringcache/ringcache/objpath"
 	"github.com/ringcache/ringcache/storage/fb"
 )
 
 // This file is the file table: lookup, versions (Upsert), Invalidate, pins.
-
-func checkPath(p string) error {
-	if p == "" || len(p) > 1024 || !utf8.ValidString(p) || strings.IndexByte(p, 0) >= 0 {
-		return fmt.Errorf("%w: bad path %q", ErrUnknownFile, p)
-	}
-	return nil
-}
 
 func (s *Store) metaOf(fe *fileEntry) FileMeta {
 	m := fe.meta
@@ -42,8 +35,13 @@ func (s *Store) Lookup(p string) (FileMeta, bool) {
 // empty scope means the path's directory. It returns once the change is
 // journaled per the sync policy.
 func (s *Store) Upsert(p string, content Fingerprint, metaFP, scope string) (FileMeta, error) {
-	if err := checkPath(p); err != nil {
-		return FileMeta{}, err
+	// A bad path is an unknown file to callers (errors.Is ErrUnknownFile)
+	// and says why (errors.Is objpath.ErrBadPath).
+	if err := objpath.Validate(p); err != nil {
+		return FileMeta{}, fmt.Errorf("%w: %w", ErrUnknownFile, err)
+	}
+	if err := objpath.ValidateScope(scope); err != nil {
+		return FileMeta{}, fmt.Errorf("%w: %w", ErrUnknownFile, err)
 	}
 	if content.Size < 0 {
 		return FileMeta{}, fmt.Errorf("%w: negative size", ErrOutOfRange)
