@@ -8,7 +8,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -151,7 +150,7 @@ func (s *Store) lockDir() error {
 	if err != nil {
 		return fmt.Errorf("storage: opening lock file: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
 		return fmt.Errorf("%w: journal dir %s is in use by another store: %w", ErrBadConfig, s.cfg.JournalDir, err)
 	}
