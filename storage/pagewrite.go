@@ -19,9 +19,24 @@ import (
 // it by rename and journals it; and returns once both are durable per the
 // sync policy. Putting a page that is already cached is a no-op.
 //
-// It runs in three steps, each its own critical section or none: reserve
-// (under mu), write (no lock: the slow part), commit (under mu).
+// A write that fails for want of disk space (ENOSPC) lowers the dir's
+// effective capacity to what the disk holds (capacity.go) and is tried once
+// more, after evicting down to it: a disk smaller than the configured
+// capacity keeps taking new pages instead of freezing the cache.
 func (s *Store) PutPage(key PageKey, data []byte) error {
+	err := s.putPage(key, data)
+	if isDiskFull(err) {
+		// Superseded pages waiting for the lazy deleter hold disk space
+		// too: free it before trying again.
+		s.deletePending()
+		err = s.putPage(key, data)
+	}
+	return err
+}
+
+// putPage runs the three steps of a put, each its own critical section or
+// none: reserve (under mu), write (no lock: the slow part), commit (under mu).
+func (s *Store) putPage(key PageKey, data []byte) error {
 	res, cached, err := s.reservePage(key, int64(len(data)))
 	if err != nil || cached {
 		return err
@@ -96,6 +111,9 @@ func (s *Store) commitPage(key PageKey, res reservation, sum uint32, werr error)
 		// writePage removed what it wrote.
 		s.mu.Lock()
 		s.releaseLocked(res)
+		if isDiskFull(werr) {
+			s.diskFullLocked(res.dir)
+		}
 		s.mu.Unlock()
 		return 0, false, werr
 	}
@@ -131,11 +149,12 @@ func (s *Store) releaseLocked(res reservation) {
 	s.groupUsed[res.group] -= res.size
 }
 
-// pickDirLocked chooses the dir with the most free bytes.
+// pickDirLocked chooses the dir with the most free bytes (below its
+// effective capacity).
 func (s *Store) pickDirLocked() int {
 	best, bestFree := 0, int64(-1<<63)
-	for d, dc := range s.cfg.Dirs {
-		if free := dc.Capacity - s.dirUsed[d]; free > bestFree {
+	for d := range s.cfg.Dirs {
+		if free := s.dirLimit[d] - s.dirUsed[d]; free > bestFree {
 			best, bestFree = d, free
 		}
 	}
@@ -171,7 +190,7 @@ func (s *Store) makeRoomLocked(d int, group uint16, size int64) ([]string, []byt
 			evict(best)
 		}
 	}
-	for s.dirUsed[d]+size > s.cfg.Dirs[d].Capacity {
+	for s.dirUsed[d]+size > s.dirLimit[d] {
 		best, most := -1, int64(0)
 		for g := 0; g < s.ngroups; g++ {
 			if e := s.pol.evictable(s.part(d, uint16(g))); e > most {

@@ -36,14 +36,17 @@ type Store struct {
 	groupQuota []int64
 	ngroups    int
 
-	mu        sync.RWMutex
-	files     map[FileID]int32
-	ftab      []*fileEntry
-	ffree     []int32
-	recs      []pageRec
-	free      []int32
-	pol       *policy
-	dirUsed   []int64
+	mu      sync.RWMutex
+	files   map[FileID]int32
+	ftab    []*fileEntry
+	ffree   []int32
+	recs    []pageRec
+	free    []int32
+	pol     *policy
+	dirUsed []int64
+	// dirLimit is each dir's effective capacity: at most its configured
+	// capacity, less when the filesystem holds less (capacity.go).
+	dirLimit  []int64
 	dirPages  []int64
 	groupUsed []int64
 	gen       uint64
@@ -125,6 +128,9 @@ func Open(cfg Config) (*Store, error) {
 		s.j.close()
 		return nil, err
 	}
+	s.mu.Lock()
+	s.fitToDiskLocked()
+	s.mu.Unlock()
 	if err := s.shrinkToCapacity(); err != nil {
 		s.j.close()
 		return nil, err
@@ -132,8 +138,7 @@ func Open(cfg Config) (*Store, error) {
 	s.replaySeconds = time.Since(start).Seconds()
 	s.log.Info("storage ready", "seconds", s.replaySeconds, "records", s.replayRecords,
 		"pages", s.livePages(), "dropped", s.replayDropped, "removed_files", s.replayRemoved)
-	s.wg.Add(1)
-	go s.deleter()
+	s.startBackground()
 	// Many short runs (restarts) each add a segment: check at start-up too.
 	s.mu.Lock()
 	s.maybeCompactLocked()
@@ -189,6 +194,10 @@ func newStore(cfg Config) *Store {
 	}
 	s.pol = newPolicy(len(ghosts), ghosts, func(id int32) int64 { return int64(s.recs[id].length) })
 	s.dirUsed = make([]int64, len(cfg.Dirs))
+	s.dirLimit = make([]int64, len(cfg.Dirs))
+	for d, dc := range cfg.Dirs {
+		s.dirLimit[d] = dc.Capacity
+	}
 	s.dirPages = make([]int64, len(cfg.Dirs))
 	s.groupUsed = make([]int64, s.ngroups)
 	s.builders.New = func() any { return flatbuffers.NewBuilder(256) }
@@ -241,9 +250,11 @@ func (s *Store) Stats() Stats {
 		Compactions: s.compaction,
 	}
 	for d, dc := range s.cfg.Dirs {
-		st.Dirs = append(st.Dirs, DirStats{Path: dc.Path, UsedBytes: s.dirUsed[d], CapacityBytes: dc.Capacity, Pages: s.dirPages[d]})
+		st.Dirs = append(st.Dirs, DirStats{Path: dc.Path, UsedBytes: s.dirUsed[d], CapacityBytes: dc.Capacity,
+			EffectiveCapacityBytes: s.dirLimit[d], Pages: s.dirPages[d]})
 		st.UsedBytes += s.dirUsed[d]
 		st.CapacityBytes += dc.Capacity
+		st.EffectiveCapacityBytes += s.dirLimit[d]
 		st.Pages += s.dirPages[d]
 	}
 	for g := 1; g < s.ngroups; g++ {
