@@ -168,7 +168,7 @@ func (s *Store) SetPinned(p string, pinned bool) error {
 	}
 	fe.meta.Pinned = pinned
 	for _, v := range fe.pages {
-		if v != 0 && s.recs[v-1].dir != noDir {
+		if v != 0 && s.recs[v-1].dir() != noDir {
 			s.pol.setEvictable(v-1, !pinned)
 		}
 	}

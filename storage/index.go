@@ -24,15 +24,30 @@ type fileEntry struct {
 
 // pageRec is the index state of one cached page (slot). Together with the
 // policy's qnode (16 bytes) and the 4-byte entry in fileEntry.pages it is
-// all the memory a cached page costs.
+// all the memory a cached page costs: 24 + 16 + 4 bytes.
 type pageRec struct {
-	gen    uint64
-	file   int32 // index into Store.ftab; -1 = free slot
-	index  uint32
-	length uint32 // bytes of page data
-	sum    uint32 // CRC32C of the chunk-CRC array
-	dir    uint8
+	gen   uint64
+	file  int32 // index into Store.ftab; -1 = free slot
+	index uint32
+	sum   uint32 // CRC32C of the chunk-CRC array
+	// lenDir packs the page's length in bytes (low 24 bits) and its data
+	// dir (high 8 bits; noDir until replay finds the file), which keeps the
+	// record at 24 bytes.
+	lenDir uint32
 }
+
+// A page's length must fit lenDir's 24 bits (a compile error otherwise).
+const _ = uint32(1<<24 - 1 - MaxPageSize)
+
+func packLenDir(length uint32, dir uint8) uint32 { return length | uint32(dir)<<24 }
+
+// length is the page's length in bytes.
+func (r *pageRec) length() uint32 { return r.lenDir & (1<<24 - 1) }
+
+// dir is the index of the page's data dir, or noDir.
+func (r *pageRec) dir() uint8 { return uint8(r.lenDir >> 24) }
+
+func (r *pageRec) setDir(dir uint8) { r.lenDir = packLenDir(r.length(), dir) }
 
 // groupOf returns the quota group of a file: the longest ScopeQuotas prefix
 // of its path or of its scope (the reader's cache context, seed 001; by
@@ -74,7 +89,7 @@ func (s *Store) keyOf(id int32) PageKey {
 
 func (s *Store) nameOf(id int32) string {
 	r := &s.recs[id]
-	return pageFileName(s.cfg.Dirs[r.dir].Path, s.keyOf(id), r.gen)
+	return pageFileName(s.cfg.Dirs[r.dir()].Path, s.keyOf(id), r.gen)
 }
 
 func (s *Store) newFile(meta FileMeta) (int32, *fileEntry) {
@@ -103,7 +118,7 @@ func (s *Store) addSlot(fi int32, fe *fileEntry, index, length, sum uint32, gen 
 		id = int32(len(s.recs))
 		s.recs = append(s.recs, pageRec{})
 	}
-	s.recs[id] = pageRec{gen: gen, file: fi, index: index, length: length, sum: sum, dir: dir}
+	s.recs[id] = pageRec{gen: gen, file: fi, index: index, sum: sum, lenDir: packLenDir(length, dir)}
 	for int(index) >= len(fe.pages) {
 		fe.pages = append(fe.pages, 0)
 	}
@@ -120,15 +135,15 @@ func (s *Store) addSlot(fi int32, fe *fileEntry, index, length, sum uint32, gen 
 // account adds a located page to the policy and the usage counters.
 func (s *Store) account(id int32, fe *fileEntry, replayed bool) {
 	r := &s.recs[id]
-	size := r.length
-	p := s.part(int(r.dir), fe.group)
+	size := r.length()
+	p := s.part(int(r.dir()), fe.group)
 	if replayed {
 		s.pol.insertMain(id, p, !fe.meta.Pinned)
 	} else {
 		s.pol.insert(id, p, s.keyOf(id).hash(), !fe.meta.Pinned)
 	}
-	s.dirUsed[r.dir] += int64(size)
-	s.dirPages[r.dir]++
+	s.dirUsed[r.dir()] += int64(size)
+	s.dirPages[r.dir()]++
 	s.groupUsed[fe.group] += int64(size)
 }
 
@@ -137,13 +152,13 @@ func (s *Store) account(id int32, fe *fileEntry, replayed bool) {
 func (s *Store) removeSlot(id int32) (string, int64) {
 	r := &s.recs[id]
 	fe := s.ftab[r.file]
-	size := int64(r.length)
+	size := int64(r.length())
 	name := ""
-	if r.dir != noDir {
+	if r.dir() != noDir {
 		name = s.nameOf(id)
 		s.pol.remove(id)
-		s.dirUsed[r.dir] -= size
-		s.dirPages[r.dir]--
+		s.dirUsed[r.dir()] -= size
+		s.dirPages[r.dir()]--
 		s.groupUsed[fe.group] -= size
 	}
 	fe.pages[r.index] = 0

@@ -36,7 +36,7 @@ func (s *Store) locate(key PageKey) (located, error) {
 	r := &s.recs[id]
 	s.pol.touch(id)
 	fe.lastAccess.Store(timeToNs(s.now()))
-	return located{dir: r.dir, length: r.length, sum: r.sum, gen: r.gen}, nil
+	return located{dir: r.dir(), length: r.length(), sum: r.sum, gen: r.gen}, nil
 }
 
 // fileName is the path of the located page file.

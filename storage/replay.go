@@ -277,7 +277,7 @@ func (s *Store) reconcile() error {
 	var frames []byte
 	for id := range s.recs {
 		r := &s.recs[id]
-		if r.file < 0 || r.dir != noDir {
+		if r.file < 0 || r.dir() != noDir {
 			continue
 		}
 		k := s.keyOf(int32(id))
@@ -377,9 +377,9 @@ func (s *Store) reconcileFile(d int, sd string, e pageDirEntry) error {
 	if known {
 		fe := s.ftab[fi]
 		id := s.slotOf(fe, k.Index)
-		if fe.meta.Version == k.Version && id >= 0 && s.recs[id].gen == gen && s.recs[id].dir == noDir &&
-			e.size == DataOffset+int64(s.recs[id].length) {
-			s.recs[id].dir = uint8(d)
+		if fe.meta.Version == k.Version && id >= 0 && s.recs[id].gen == gen && s.recs[id].dir() == noDir &&
+			e.size == DataOffset+int64(s.recs[id].length()) {
+			s.recs[id].setDir(uint8(d))
 			s.account(id, fe, true)
 			return nil
 		}
@@ -489,10 +489,10 @@ func (s *Store) compact() error {
 	pages := make([]snapPage, 0, len(s.recs)-len(s.free))
 	for id := range s.recs {
 		r := &s.recs[id]
-		if r.file < 0 || r.dir == noDir {
+		if r.file < 0 || r.dir() == noDir {
 			continue
 		}
-		pages = append(pages, snapPage{key: s.keyOf(int32(id)), gen: r.gen, length: r.length, sum: r.sum})
+		pages = append(pages, snapPage{key: s.keyOf(int32(id)), gen: r.gen, length: r.length(), sum: r.sum})
 	}
 	s.mu.RUnlock()
 

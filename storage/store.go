@@ -192,7 +192,7 @@ func newStore(cfg Config) *Store {
 			ghosts[d*s.ngroups+g] = int(max(c/cfg.PageSize, 16))
 		}
 	}
-	s.pol = newPolicy(len(ghosts), ghosts, func(id int32) int64 { return int64(s.recs[id].length) })
+	s.pol = newPolicy(len(ghosts), ghosts, func(id int32) int64 { return int64(s.recs[id].length()) })
 	s.dirUsed = make([]int64, len(cfg.Dirs))
 	s.dirLimit = make([]int64, len(cfg.Dirs))
 	for d, dc := range cfg.Dirs {
