@@ -158,19 +158,8 @@ func TestPageWriteFaults(t *testing.T) {
 			full := errors.Is(c.want, ErrNoSpace)
 			wantFiles, wantUsed := 1, int64(2*testPage)
 			if full {
-				// The disk "holds" no more than the store had: it lowered
-				// the effective capacity and evicted page 1 to make room.
-				st := s.Stats()
-				if st.EffectiveCapacityBytes >= st.CapacityBytes || st.UsedBytes > st.EffectiveCapacityBytes {
-					t.Fatalf("after ENOSPC: %+v", st)
-				}
-				wantFiles, wantUsed = 0, testPage
-				// The real disk has room: the background check raises the
-				// effective capacity back to the configured one.
-				s.recheckCapacity()
-				if st := s.Stats(); st.EffectiveCapacityBytes != st.CapacityBytes {
-					t.Fatalf("after the re-check: %+v", st)
-				}
+				checkCapacityLoweredAndBack(t, s)
+				wantFiles, wantUsed = 0, testPage // page 1 was evicted
 			}
 			if got := s.Stats().JournalBytes; !full && got != journalBefore { // (full: page 1's eviction is journaled)
 				t.Fatalf("journal grew from %d to %d on a failed put", journalBefore, got)
@@ -190,6 +179,22 @@ func TestPageWriteFaults(t *testing.T) {
 				t.Fatalf("usage %+v, want %d used", st, wantUsed)
 			}
 		})
+	}
+}
+
+// checkCapacityLoweredAndBack checks the store after a put failed with
+// ENOSPC: the disk "holds" no more than the store had, so it lowered the
+// effective capacity (and evicted to make room). The real disk has room: the
+// background check raises it back to the configured capacity.
+func checkCapacityLoweredAndBack(t *testing.T, s *Store) {
+	t.Helper()
+	st := s.Stats()
+	if st.EffectiveCapacityBytes >= st.CapacityBytes || st.UsedBytes > st.EffectiveCapacityBytes {
+		t.Fatalf("after ENOSPC: %+v", st)
+	}
+	s.recheckCapacity()
+	if st := s.Stats(); st.EffectiveCapacityBytes != st.CapacityBytes {
+		t.Fatalf("after the re-check: %+v", st)
 	}
 }
 
