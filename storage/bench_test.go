@@ -307,7 +307,7 @@ func indexMemoryPerPage(t testing.TB, files, per int) float64 {
 		s.apply(&recs[i])
 	}
 	for id := range s.recs {
-		s.recs[id].dir = 0
+		s.recs[id].setDir(0)
 		s.account(int32(id), s.ftab[s.recs[id].file], true)
 	}
 	runtime.GC()

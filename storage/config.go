@@ -39,8 +39,11 @@ const (
 
 // DirConfig is one data directory for page files.
 type DirConfig struct {
-	Path     string // created if missing
-	Capacity int64  // bytes of page data (headers not counted); must be > 0
+	Path string // created if missing
+	// Capacity is the most bytes of page data (headers not counted) kept
+	// in the dir; must be > 0. The store keeps less when the filesystem
+	// holds less (Stats.EffectiveCapacityBytes).
+	Capacity int64
 }
 
 // Config configures a Store. A zero field means its default.
@@ -83,6 +86,12 @@ type Config struct {
 	// SegmentBytes is the size at which a journal segment is closed and a
 	// new one started. Default 64 MiB.
 	SegmentBytes int64
+	// CapacityCheckInterval is how often the store re-reads the free space
+	// of its data dirs (statfs) to raise an effective capacity that a full
+	// disk lowered, once space is back (see Stats.EffectiveCapacityBytes).
+	// Default 30s, cheap enough to run often and short enough that space
+	// freed on a shared disk is used within a minute; negative disables it.
+	CapacityCheckInterval time.Duration
 	// FS is the filesystem; nil means OSFS.
 	FS FS
 	// Logger; nil discards.
@@ -97,6 +106,7 @@ const (
 	DefaultLazyDeleteInterval = time.Second
 	DefaultCompactEvery       = 16 << 20
 	DefaultSegmentBytes       = 64 << 20
+	DefaultCapacityCheck      = 30 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -117,6 +127,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SegmentBytes == 0 {
 		c.SegmentBytes = DefaultSegmentBytes
+	}
+	if c.CapacityCheckInterval == 0 {
+		c.CapacityCheckInterval = DefaultCapacityCheck
 	}
 	if c.FS == nil {
 		c.FS = OSFS{}
@@ -202,28 +215,36 @@ type FileMeta struct {
 
 // Stats is a snapshot of the store's counters.
 type Stats struct {
-	UsedBytes          int64 // page data bytes indexed (all dirs)
-	CapacityBytes      int64
-	Pages              int64
-	Files              int
-	Evictions          uint64
-	PendingDeleteBytes int64 // superseded/invalidated pages not yet unlinked
-	ReplaySeconds      float64
-	ReplayRecords      int64
-	ReplayDroppedPages int64 // journal entries whose page file was missing or wrong
-	ReplayRemovedFiles int64 // page files the journal did not vouch for
-	JournalBytes       int64 // live journal segments
-	Compactions        uint64
-	Dirs               []DirStats
-	Scopes             []ScopeStats
+	UsedBytes     int64 // page data bytes indexed (all dirs)
+	CapacityBytes int64 // configured capacity (sum of DirConfig.Capacity)
+	// EffectiveCapacityBytes is the capacity eviction works to (all dirs):
+	// CapacityBytes, or less where a dir's filesystem holds less (found
+	// from its free space at Open and from ENOSPC on page writes, raised
+	// again by the background check when space comes back).
+	EffectiveCapacityBytes int64
+	Pages                  int64
+	Files                  int
+	Evictions              uint64
+	PendingDeleteBytes     int64 // superseded/invalidated pages not yet unlinked
+	ReplaySeconds          float64
+	ReplayRecords          int64
+	ReplayDroppedPages     int64 // journal entries whose page file was missing or wrong
+	ReplayRemovedFiles     int64 // page files the journal did not vouch for
+	JournalBytes           int64 // live journal segments
+	Compactions            uint64
+	Dirs                   []DirStats
+	Scopes                 []ScopeStats
 }
 
 // DirStats is the usage of one data directory.
 type DirStats struct {
 	Path          string
 	UsedBytes     int64
-	CapacityBytes int64
-	Pages         int64
+	CapacityBytes int64 // DirConfig.Capacity
+	// EffectiveCapacityBytes is CapacityBytes or, when the dir's filesystem
+	// holds less, what it holds less a margin (see Stats).
+	EffectiveCapacityBytes int64
+	Pages                  int64
 }
 
 // ScopeStats is the usage of one quota scope.

@@ -79,8 +79,12 @@
 // # Eviction, capacity, quotas, versions
 //
 // Eviction is S3-FIFO (policy.go), one instance per (data dir, quota
-// group). Used bytes (page data) never exceed a dir's capacity: PutPage
-// reserves the bytes, evicting first. A file belongs to the longest
+// group). Used bytes (page data) never exceed a dir's effective capacity:
+// PutPage reserves the bytes, evicting first. The effective capacity is the
+// configured one, or less when the dir's filesystem holds less (a small or
+// shared disk): the store lowers it from the free space at Open and on
+// ENOSPC, evicts to it, and raises it again when space comes back
+// (capacity.go, Stats.EffectiveCapacityBytes). A file belongs to the longest
 // Config.ScopeQuotas prefix of its path or scope; a put that would exceed that quota
 // evicts inside the scope first. Pinned files are not in the eviction
 // queues; if nothing is evictable, PutPage fails with ErrNoSpace.

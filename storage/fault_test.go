@@ -100,6 +100,8 @@ func TestPageWriteFaults(t *testing.T) {
 		rule func(op, name string) error
 		want error
 	}{
+		// ENOSPC (twice: PutPage tries once more after evicting) also
+		// lowers the effective capacity; see the checks below.
 		{"ENOSPC on write", func(op, n string) error {
 			if op == "write" && isPage(n) {
 				return enospc
@@ -153,12 +155,18 @@ func TestPageWriteFaults(t *testing.T) {
 			if s.HasPage(k) {
 				t.Fatal("failed page indexed")
 			}
-			if got := s.Stats().JournalBytes; got != journalBefore {
+			full := errors.Is(c.want, ErrNoSpace)
+			wantFiles, wantUsed := 1, int64(2*testPage)
+			if full {
+				checkCapacityLoweredAndBack(t, s)
+				wantFiles, wantUsed = 0, testPage // page 1 was evicted
+			}
+			if got := s.Stats().JournalBytes; !full && got != journalBefore { // (full: page 1's eviction is journaled)
 				t.Fatalf("journal grew from %d to %d on a failed put", journalBefore, got)
 			}
 			// No temp or page file left behind for page 0.
-			if n := countPageFiles(t, cfg.Dirs[0].Path); n != 1 {
-				t.Fatalf("%d page files on disk, want 1", n)
+			if n := countPageFiles(t, cfg.Dirs[0].Path); n != wantFiles {
+				t.Fatalf("%d page files on disk, want %d", n, wantFiles)
 			}
 			// Still usable.
 			if err := s.PutPage(k, pageBytes(1, m.Path, 1, 0, testPage)); err != nil {
@@ -167,10 +175,26 @@ func TestPageWriteFaults(t *testing.T) {
 			if got, err := readAllPage(t, s, k, testPage); err != nil || !bytes.Equal(got, pageBytes(1, m.Path, 1, 0, testPage)) {
 				t.Fatalf("read after the fault: %v", err)
 			}
-			if st := s.Stats(); st.UsedBytes != 2*testPage {
-				t.Fatalf("usage %+v", st)
+			if st := s.Stats(); st.UsedBytes != wantUsed {
+				t.Fatalf("usage %+v, want %d used", st, wantUsed)
 			}
 		})
+	}
+}
+
+// checkCapacityLoweredAndBack checks the store after a put failed with
+// ENOSPC: the disk "holds" no more than the store had, so it lowered the
+// effective capacity (and evicted to make room). The real disk has room: the
+// background check raises it back to the configured capacity.
+func checkCapacityLoweredAndBack(t *testing.T, s *Store) {
+	t.Helper()
+	st := s.Stats()
+	if st.EffectiveCapacityBytes >= st.CapacityBytes || st.UsedBytes > st.EffectiveCapacityBytes {
+		t.Fatalf("after ENOSPC: %+v", st)
+	}
+	s.recheckCapacity()
+	if st := s.Stats(); st.EffectiveCapacityBytes != st.CapacityBytes {
+		t.Fatalf("after the re-check: %+v", st)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -165,7 +164,7 @@ func mapFile(fsys FS, name string) (data []byte, release func(), err error) {
 	if st.Size() > 1<<40 {
 		return nil, nil, fmt.Errorf("storage: %s: implausible size %d", name, st.Size())
 	}
-	data, err = syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	data, err = mmapReadOnly(int(f.Fd()), int(st.Size()))
 	if err != nil {
 		// Fall back to reading (e.g. a filesystem without mmap).
 		buf, rerr := readAll(fsys, name)
@@ -174,7 +173,7 @@ func mapFile(fsys FS, name string) (data []byte, release func(), err error) {
 		}
 		return buf, func() {}, nil
 	}
-	return data, func() { syscall.Munmap(data) }, nil
+	return data, func() { munmap(data) }, nil
 }
 
 // journalFiles lists the journal directory.

@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-
-	"golang.org/x/sys/unix"
 )
 
 // DefaultOpenPages is how many page files OpenPage keeps open by default.
@@ -156,7 +154,7 @@ func mapPageFile(f *os.File, size int64) []byte {
 	}
 	var m []byte
 	_ = rc.Control(func(fd uintptr) {
-		b, err := unix.Mmap(int(fd), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+		b, err := mmapReadOnly(int(fd), int(size))
 		if err == nil {
 			m = b
 		}
@@ -167,7 +165,7 @@ func mapPageFile(f *os.File, size int64) []byte {
 // closeEntryFile unmaps and closes a page file no handle uses any more.
 func closeEntryFile(f *os.File, mapped []byte) {
 	if mapped != nil {
-		_ = unix.Munmap(mapped)
+		_ = munmap(mapped)
 	}
 	f.Close()
 }

@@ -27,7 +27,6 @@ const (
 // qnode is the policy state of one slot.
 type qnode struct {
 	prev, next int32  // -1 terminated doubly linked list
-	size       uint32 // bytes
 	freq       uint32 // accessed atomically: readers bump it under a read lock
 	queue      uint8
 	part       uint16
@@ -80,10 +79,13 @@ type partition struct {
 type policy struct {
 	nodes []qnode
 	parts []partition
+	// sizeOf returns the length in bytes of a slot's page; it must not
+	// change while the slot is in the policy.
+	sizeOf func(id int32) int64
 }
 
-func newPolicy(parts int, ghostEntries []int) *policy {
-	p := &policy{parts: make([]partition, parts)}
+func newPolicy(parts int, ghostEntries []int, sizeOf func(id int32) int64) *policy {
+	p := &policy{parts: make([]partition, parts), sizeOf: sizeOf}
 	for i := range p.parts {
 		p.parts[i].small = fifo{head: -1, tail: -1}
 		p.parts[i].main = fifo{head: -1, tail: -1}
@@ -116,7 +118,7 @@ func (p *policy) pushTail(id int32, q uint8) {
 		f.head = id
 	}
 	f.tail = id
-	f.bytes += int64(n.size)
+	f.bytes += p.sizeOf(id)
 	f.n++
 }
 
@@ -136,16 +138,16 @@ func (p *policy) unlink(id int32) {
 	} else {
 		f.tail = n.prev
 	}
-	f.bytes -= int64(n.size)
+	f.bytes -= p.sizeOf(id)
 	f.n--
 	n.queue, n.prev, n.next = queueNone, -1, -1
 }
 
-// insert adds slot id of the given size to a partition. evictable=false
+// insert adds slot id to a partition; h is its key's hash. evictable=false
 // (pinned) records the node without queueing it.
-func (p *policy) insert(id int32, part int, size uint32, h uint64, evictable bool) {
+func (p *policy) insert(id int32, part int, h uint64, evictable bool) {
 	p.grow(id)
-	p.nodes[id] = qnode{prev: -1, next: -1, size: size, part: uint16(part)}
+	p.nodes[id] = qnode{prev: -1, next: -1, part: uint16(part)}
 	if !evictable {
 		return
 	}
@@ -158,9 +160,9 @@ func (p *policy) insert(id int32, part int, size uint32, h uint64, evictable boo
 
 // insertMain adds a node straight to M (pages replayed at Open: they
 // earned their place before the restart).
-func (p *policy) insertMain(id int32, part int, size uint32, evictable bool) {
+func (p *policy) insertMain(id int32, part int, evictable bool) {
 	p.grow(id)
-	p.nodes[id] = qnode{prev: -1, next: -1, size: size, part: uint16(part)}
+	p.nodes[id] = qnode{prev: -1, next: -1, part: uint16(part)}
 	if evictable {
 		p.pushTail(id, queueMain)
 	}

@@ -66,7 +66,7 @@ type s3fifoSim struct {
 }
 
 func newS3FIFOSim(capacity int) *s3fifoSim {
-	return &s3fifoSim{cap: capacity, p: newPolicy(1, []int{capacity}), slots: map[uint64]int32{}}
+	return &s3fifoSim{cap: capacity, p: newPolicy(1, []int{capacity}, func(int32) int64 { return 1 }), slots: map[uint64]int32{}}
 }
 
 func mix(k uint64) uint64 { k ^= k >> 33; k *= 0xff51afd7ed558ccd; k ^= k >> 33; return k }
@@ -93,7 +93,7 @@ func (c *s3fifoSim) access(k uint64) bool {
 	}
 	c.keys[id] = k
 	c.slots[k] = id
-	c.p.insert(id, 0, 1, mix(k), true)
+	c.p.insert(id, 0, mix(k), true)
 	return false
 }
 
@@ -168,10 +168,10 @@ func itoa(n int) string {
 }
 
 func TestPolicyUnitBehaviour(t *testing.T) {
-	p := newPolicy(1, []int{4})
+	p := newPolicy(1, []int{4}, func(int32) int64 { return 10 })
 	h := func(id int32) uint64 { return uint64(id) + 100 }
 	for id := int32(0); id < 4; id++ {
-		p.insert(id, 0, 10, h(id), true)
+		p.insert(id, 0, h(id), true)
 	}
 	p.touch(1)
 	// 0 is the oldest unaccessed page in S: evicted first. Next, 1 (accessed)
@@ -186,7 +186,7 @@ func TestPolicyUnitBehaviour(t *testing.T) {
 		t.Fatal("accessed page not promoted to M")
 	}
 	// A ghost hit goes straight to M.
-	p.insert(0, 0, 10, h(0), true)
+	p.insert(0, 0, h(0), true)
 	if p.nodes[0].queue != queueMain {
 		t.Fatal("ghost hit not inserted into M")
 	}
