@@ -3,6 +3,8 @@ package node
 import (
 	"time"
 
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
+
 	"github.com/ringcache/ringcache/transport"
 )
 
@@ -30,13 +32,13 @@ const (
 // flightOrigin says how a page that came through a flight counts for the
 // read with readID. A flight joined from another piece of the same split
 // read (same non-zero ReadID) is not a hit: the read as a whole fetched it.
-func flightOrigin(fl *flight, joined bool, readID uint64) pageOrigin {
+func flightOrigin(fl *pagefetch.Flight, joined bool, readID uint64) pageOrigin {
 	switch {
-	case fl.source == sourceLocal:
+	case fl.Source() == sourceLocal:
 		return originStore
-	case joined && (readID == 0 || fl.readID != readID):
+	case joined && (readID == 0 || fl.ReadID() != readID):
 		return originJoined
-	case fl.source == sourcePeer:
+	case fl.Source() == sourcePeer:
 		return originPeer
 	default:
 		return originUnderstore

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ringcache/ringcache/affinity"
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/node/membership"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
@@ -189,12 +190,12 @@ func (n *Node) Stat(ctx context.Context, req *transport.StatRequest) (*transport
 	}
 	resp := &transport.StatResponse{Path: m.Path, Size: m.Size, ETag: m.Content.ETag, ModTime: m.Content.ModTime,
 		Version: m.Version, Owner: owner, Pinned: m.Pinned, Scope: m.Scope, RingVersion: n.ring().Version()}
-	total := pageCount(m.Size, n.cfg.PageSize)
+	total := pagefetch.PageCount(m.Size, n.cfg.PageSize)
 	resp.TotalPages = int64(total)
 	for i := range total {
 		if n.store.HasPage(storage.PageKey{File: m.ID, Version: m.Version, Index: i}) {
 			resp.CachedPages++
-			resp.CachedBytes += pageLen(m.Size, n.cfg.PageSize, i)
+			resp.CachedBytes += pagefetch.PageLen(m.Size, n.cfg.PageSize, i)
 		}
 	}
 	return resp, nil

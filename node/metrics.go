@@ -6,11 +6,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
 )
 
 // Read sources, the values of the `source` label (CONTRACT.md).
 const (
-	sourceLocal      = "local"
+	sourceLocal      = pagefetch.SourceLocal // "local"
 	sourcePeer       = "peer"
 	sourceUnderstore = "understore"
 )

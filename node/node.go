@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/node/membership"
 	"github.com/ringcache/ringcache/ring"
 	"github.com/ringcache/ringcache/storage"
@@ -40,7 +41,7 @@ type Node struct {
 	httpSrv *http.Server
 	metrics *metrics
 	meta    *metaCache
-	fetch   *fetcher
+	fetch   *pagefetch.Fetcher
 
 	grpcLis, httpLis net.Listener
 	grpcAddr         string // advertised
@@ -105,7 +106,8 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	n.metrics = newMetrics(n)
 	n.metrics.replaySeconds.Set(n.store.Stats().ReplaySeconds)
-	n.fetch = newFetcher(cfg.PageSize, cfg.CoalescePages, cfg.UnderStoreTimeout, n.storePage, n.fetched, n.storedPage)
+	n.fetch = pagefetch.New(pagefetch.Config{PageSize: cfg.PageSize, MaxRun: cfg.CoalescePages, Timeout: cfg.UnderStoreTimeout,
+		Store: n.storePage, Fetched: n.fetched, Stored: n.storedPage})
 
 	// Listeners.
 	if n.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
@@ -287,7 +289,7 @@ func (n *Node) Close(ctx context.Context) error {
 	// Pages fetched for reads that already returned are still being
 	// written: let them land before the store closes.
 	if n.fetch != nil {
-		if err := n.fetch.wait(ctx); err != nil {
+		if err := n.fetch.Wait(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("node: waiting for page writes: %w", err))
 		}
 	}

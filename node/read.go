@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/objpath"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
@@ -110,7 +111,7 @@ type localRead struct {
 type windowPage struct {
 	h        *storage.PageHandle
 	verified bool // cached and every chunk checked (FlagVerify)
-	fl       *flight
+	fl       *pagefetch.Flight
 	joined   bool // fl was started by another caller
 }
 
@@ -239,12 +240,12 @@ func (n *Node) startFetches(ctx context.Context, rd *localRead, wStart uint32, p
 		for runEnd < wEnd && !pages[runEnd+1-wStart].cached() {
 			runEnd++
 		}
-		var fls []*flight
+		var fls []*pagefetch.Flight
 		var joined []bool
 		if rd.noCache {
-			fls, joined = n.fetch.fetchUncached(ctx, rd.key, rd.m.Size, idx, runEnd, read)
+			fls, joined = n.fetch.FetchUncached(ctx, rd.key, rd.m.Size, idx, runEnd, read)
 		} else {
-			fls, joined = n.fetch.fetch(rd.key, rd.m.Size, idx, runEnd, rd.req.ReadID, read)
+			fls, joined = n.fetch.Fetch(rd.key, rd.m.Size, idx, runEnd, rd.req.ReadID, read)
 		}
 		for i, fl := range fls {
 			pages[idx-wStart+uint32(i)].fl = fl
@@ -293,7 +294,7 @@ type pageSpan struct {
 func (rd *localRead) span(idx uint32) pageSpan {
 	start := int64(idx) * rd.pageSize
 	lo := max(rd.req.Offset, start) - start
-	hi := min(rd.end, start+pageLen(rd.m.Size, rd.pageSize, idx)) - start
+	hi := min(rd.end, start+pagefetch.PageLen(rd.m.Size, rd.pageSize, idx)) - start
 	return pageSpan{idx: idx, start: start, lo: lo, hi: hi, count: !rd.piece || lo == 0}
 }
 
@@ -308,7 +309,7 @@ func closeHandles(pages []windowPage) {
 // underReader reads a range of the resolved version of a file: first from
 // the node that owned the file before the last ring change (warm handoff on
 // scale-out), then from the under-store.
-func (n *Node) underReader(p string, m storage.FileMeta) readRangeFunc {
+func (n *Node) underReader(p string, m storage.FileMeta) pagefetch.ReadRangeFunc {
 	want := understore.ObjectInfo{Path: p, Size: m.Size, ETag: m.Content.ETag, ModTime: m.Content.ModTime, MetaFP: m.MetaFP}
 	return func(ctx context.Context, off int64, buf []byte) (int, string, error) {
 		if n.readFromPreviousOwner(ctx, p, m, off, buf) {
@@ -319,3 +320,7 @@ func (n *Node) underReader(p string, m storage.FileMeta) readRangeFunc {
 		return nread, sourceUnderstore, err
 	}
 }
+
+// errObjectChanged marks an under-store object that no longer matches the
+// metadata a read resolved; the read must be retried on fresh metadata.
+var errObjectChanged = pagefetch.ErrObjectChanged

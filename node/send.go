@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
 )
@@ -44,8 +45,8 @@ func (n *Node) sendFromHandle(w *response, hdr transport.ReadHeader, sp pageSpan
 }
 
 // sendFlight waits for a page's fetch and sends the span from memory.
-func (n *Node) sendFlight(ctx context.Context, w *response, rd *localRead, sp pageSpan, fl *flight, joined bool) error {
-	data, err := fl.wait(ctx)
+func (n *Node) sendFlight(ctx context.Context, w *response, rd *localRead, sp pageSpan, fl *pagefetch.Flight, joined bool) error {
+	data, err := fl.Wait(ctx)
 	if err != nil {
 		return fmt.Errorf("read %s: under-store: %w", rd.req.Path, err)
 	}
@@ -61,7 +62,7 @@ func (n *Node) sendFlight(ctx context.Context, w *response, rd *localRead, sp pa
 // page is dropped by the store, so the caller fetches it again.
 func (n *Node) verifiedPage(key storage.PageKey, idx uint32, size int64) bool {
 	key.Index = idx
-	buf := make([]byte, pageLen(size, n.cfg.PageSize, idx))
+	buf := make([]byte, pagefetch.PageLen(size, n.cfg.PageSize, idx))
 	_, err := n.store.ReadPage(key, 0, buf)
 	if errors.Is(err, storage.ErrCorrupt) {
 		n.log.Warn("dropped corrupt page", "file", key.File, "page", idx)
