@@ -19,7 +19,6 @@ import (
 	"github.com/ringcache/ringcache/ring"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
-	"github.com/ringcache/ringcache/understore"
 )
 
 // handoffWindow is how long after a ring change a new owner asks the
@@ -34,7 +33,7 @@ type Node struct {
 	now func() time.Time
 
 	store   *storage.Store
-	under   understore.Store
+	under   UnderStore
 	members *membership.Membership
 	srv     *transport.Server
 	peers   *transport.Client
