@@ -13,6 +13,7 @@ import (
 	"github.com/ringcache/ringcache/affinity"
 	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/node/membership"
+	"github.com/ringcache/ringcache/objpath"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
 	"github.com/ringcache/ringcache/understore"
@@ -167,7 +168,7 @@ func (n *Node) peerControl(id string) (transport.ControlClient, error) {
 
 // Stat implements transport.ControlServer: answered by the owner.
 func (n *Node) Stat(ctx context.Context, req *transport.StatRequest) (*transport.StatResponse, error) {
-	if err := understore.ValidatePath(req.Path); err != nil {
+	if err := objpath.Validate(req.Path); err != nil {
 		return nil, rpcError(fmt.Errorf("%w: %w", ErrBadRequest, err))
 	}
 	owner := n.ring().Owner(req.Path)
@@ -329,11 +330,11 @@ func validateTarget(path, prefix string) error {
 	case (path == "") == (prefix == ""):
 		return fmt.Errorf("%w: give exactly one of path and prefix", ErrBadRequest)
 	case path != "":
-		if err := understore.ValidatePath(path); err != nil {
+		if err := objpath.Validate(path); err != nil {
 			return fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 	default:
-		if err := understore.ValidatePrefix(prefix); err != nil {
+		if err := objpath.ValidatePrefix(prefix); err != nil {
 			return fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 	}
@@ -408,13 +409,12 @@ func (n *Node) Affinity(ctx context.Context, req *transport.AffinityRequest) (*t
 	r := n.ring()
 	resp := &transport.AffinityResponse{RingVersion: r.Version()}
 	for _, p := range req.Paths {
-		if err := understore.ValidatePath(p); err != nil {
-			return nil, rpcError(fmt.Errorf("%w: %w", ErrBadRequest, err))
+		members, err := n.preferred(r, p, req.N)
+		if err != nil {
+			return nil, rpcError(err)
 		}
 		pa := transport.PathAffinity{Path: p}
-		for _, id := range affinity.Preferred(r, affinity.Config{}, affinity.Split{Path: p}, req.N) {
-			m, _ := n.members.Member(id)
-			m.ID = id
+		for _, m := range members {
 			pa.Nodes = append(pa.Nodes, n.memberInfo(m))
 		}
 		resp.Results = append(resp.Results, pa)
@@ -427,14 +427,11 @@ func (n *Node) Assign(ctx context.Context, req *transport.AssignRequest) (*trans
 	r := n.ring()
 	splits := make([]affinity.Split, len(req.Splits))
 	for i, s := range req.Splits {
-		if err := understore.ValidatePath(s.Path); err != nil {
-			return nil, rpcError(fmt.Errorf("%w: split %d: %w", ErrBadRequest, i, err))
-		}
 		splits[i] = affinity.Split{Path: s.Path, Offset: s.Offset, Length: s.Length}
 	}
-	res, err := affinity.Assign(r, affinity.Config{}, splits, req.MaxLoad)
+	res, err := assign(r, splits, req.MaxLoad)
 	if err != nil {
-		return nil, rpcError(fmt.Errorf("%w: %w", ErrBadRequest, err))
+		return nil, rpcError(err)
 	}
 	out := &transport.AssignResponse{RingVersion: r.Version(), Load: res.Load}
 	for _, a := range res.Assignments {
