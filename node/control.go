@@ -16,95 +16,7 @@ import (
 	"github.com/ringcache/ringcache/objpath"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
-	"github.com/ringcache/ringcache/understore"
 )
-
-// loadParallelism is how many files one Load warms at the same time.
-const loadParallelism = 4
-
-// errorClass names an error's kind for metrics labels and status codes.
-func errorClass(err error) string {
-	switch {
-	case errors.Is(err, understore.ErrNotFound), errors.Is(err, storage.ErrUnknownFile):
-		return "not_found"
-	case errors.Is(err, understore.ErrAccessDenied):
-		return "access_denied"
-	case errors.Is(err, understore.ErrThrottled):
-		return "throttled"
-	case errors.Is(err, understore.ErrChanged), errors.Is(err, errObjectChanged):
-		return "changed"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	case errors.Is(err, understore.ErrUnavailable):
-		return "unavailable"
-	default:
-		return "error"
-	}
-}
-
-// streamStatus maps a read-path error to the page stream's status codes.
-func streamStatus(err error) error {
-	if err == nil {
-		return nil // before the errors.As target below, which escapes
-	}
-	var se *transport.StatusError
-	if errors.As(err, &se) {
-		return err
-	}
-	s := transport.StatusInternal
-	switch {
-	case errors.Is(err, ErrBadRequest), errors.Is(err, understore.ErrBadPath), errors.Is(err, understore.ErrOutOfScope):
-		s = transport.StatusBadRequest
-	case errors.Is(err, ErrOutOfRange):
-		s = transport.StatusOutOfRange
-	case errors.Is(err, understore.ErrNotFound), errors.Is(err, ErrNotOwner):
-		s = transport.StatusNotFound
-	case errors.Is(err, understore.ErrAccessDenied):
-		s = transport.StatusAccessDenied
-	case errors.Is(err, understore.ErrThrottled):
-		s = transport.StatusThrottled
-	case isChanged(err):
-		s = transport.StatusChanged
-	case errors.Is(err, context.DeadlineExceeded):
-		s = transport.StatusDeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		s = transport.StatusCanceled
-	case errors.Is(err, understore.ErrUnavailable), errors.Is(err, ErrShuttingDown):
-		s = transport.StatusUnavailable
-	}
-	return transport.Errorf(s, "%s", err.Error())
-}
-
-// rpcError maps an error to a gRPC status for control RPCs.
-func rpcError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
-	c := codes.Internal
-	switch {
-	case errors.Is(err, ErrBadRequest), errors.Is(err, understore.ErrBadPath), errors.Is(err, understore.ErrOutOfScope),
-		errors.Is(err, transport.ErrBadRequest):
-		c = codes.InvalidArgument
-	case errors.Is(err, understore.ErrNotFound), errors.Is(err, transport.ErrNotFound):
-		c = codes.NotFound
-	case errors.Is(err, understore.ErrAccessDenied):
-		c = codes.PermissionDenied
-	case errors.Is(err, understore.ErrThrottled):
-		c = codes.ResourceExhausted
-	case errors.Is(err, context.DeadlineExceeded):
-		c = codes.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		c = codes.Canceled
-	case errors.Is(err, understore.ErrUnavailable), errors.Is(err, ErrShuttingDown), errors.Is(err, transport.ErrUnavailable):
-		c = codes.Unavailable
-	}
-	return status.Error(c, err.Error())
-}
 
 func (n *Node) memberInfo(m membership.Member) transport.MemberInfo {
 	mi := transport.MemberInfo{ID: m.ID, GRPCAddr: m.Meta.GRPCAddr, HTTPAddr: m.Meta.HTTPAddr, S3Addr: m.Meta.S3Addr,
@@ -200,14 +112,6 @@ func (n *Node) Stat(ctx context.Context, req *transport.StatRequest) (*transport
 		}
 	}
 	return resp, nil
-}
-
-func permanentRPC(err error) bool {
-	switch status.Code(err) {
-	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.OutOfRange, codes.PermissionDenied:
-		return true
-	}
-	return false
 }
 
 // broadcast runs call on every ring member (this node directly), in

@@ -17,6 +17,9 @@ import (
 	"github.com/ringcache/ringcache/understore"
 )
 
+// loadParallelism is how many files one Load warms at the same time.
+const loadParallelism = 4
+
 // Load warms the cache with a path or every file under a prefix: each file
 // on its owner (this node, or forwarded once), streaming progress.
 func (n *Node) Load(req *transport.LoadRequest, stream grpc.ServerStreamingServer[transport.LoadProgress]) error {

@@ -82,7 +82,7 @@ func (n *Node) Ready() bool { return n.ready.Load() && !n.closing.Load() }
 // Store exposes the page store (tests and operators' tools).
 func (n *Node) Store() *storage.Store { return n.store }
 
-// Registry is the node's Prometheus registry.
+// Metrics serves the node's Prometheus metrics (what /metrics serves).
 func (n *Node) Metrics() http.Handler { return n.metricsHandler() }
 
 // Close leaves the cluster gracefully, finishes in-flight reads, syncs the
@@ -158,33 +158,6 @@ func (n *Node) stopOnce() {
 	case <-n.stop:
 	default:
 		close(n.stop)
-	}
-}
-
-// storedPage reads a whole cached page with every chunk verified.
-func (n *Node) storedPage(key storage.PageKey, size int64) ([]byte, bool) {
-	if !n.store.HasPage(key) {
-		return nil, false
-	}
-	buf := make([]byte, size)
-	if _, err := n.store.ReadPage(key, 0, buf); err != nil {
-		return nil, false
-	}
-	return buf, true
-}
-
-// storePage writes a page fetched from the under-store into the store.
-func (n *Node) storePage(key storage.PageKey, data []byte) {
-	if err := n.store.PutPage(key, data); err != nil && !errors.Is(err, storage.ErrStaleVersion) {
-		n.log.Warn("cache page", "page", key.Index, "err", err)
-	}
-}
-
-// fetched counts bytes this node obtained for its page store: from the
-// under-store, or from the previous owner (warm handoff).
-func (n *Node) fetched(source string, bytes int64, err error) {
-	if bytes > 0 {
-		n.metrics.readBytes.WithLabelValues(source).Add(float64(bytes))
 	}
 }
 

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,14 +10,6 @@ import (
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
 	"github.com/ringcache/ringcache/understore"
-)
-
-// Sentinels of the read path; the transport maps them to status codes.
-var (
-	ErrBadRequest   = errors.New("node: bad request")
-	ErrOutOfRange   = errors.New("node: offset past end of file")
-	ErrNotOwner     = errors.New("node: not cached here") // a cached-only peer read missed
-	ErrShuttingDown = errors.New("node: shutting down")
 )
 
 // readWindow is how many pages of one read are resolved ahead of the writer:
@@ -83,10 +74,6 @@ func (n *Node) serveRead(ctx context.Context, req *transport.ReadRequest, tw tra
 		n.observeRead(start, w.st)
 	}
 	return err
-}
-
-func isChanged(err error) bool {
-	return errors.Is(err, understore.ErrChanged) || errors.Is(err, errObjectChanged) || errors.Is(err, storage.ErrStaleVersion)
 }
 
 // localRead is one read served by this node: the request, the file version
@@ -320,7 +307,3 @@ func (n *Node) underReader(p string, m storage.FileMeta) pagefetch.ReadRangeFunc
 		return nread, sourceUnderstore, err
 	}
 }
-
-// errObjectChanged marks an under-store object that no longer matches the
-// metadata a read resolved; the read must be retried on fresh metadata.
-var errObjectChanged = pagefetch.ErrObjectChanged

@@ -105,6 +105,33 @@ func (n *Node) openStore() error {
 	return nil
 }
 
+// storedPage reads a whole cached page with every chunk verified.
+func (n *Node) storedPage(key storage.PageKey, size int64) ([]byte, bool) {
+	if !n.store.HasPage(key) {
+		return nil, false
+	}
+	buf := make([]byte, size)
+	if _, err := n.store.ReadPage(key, 0, buf); err != nil {
+		return nil, false
+	}
+	return buf, true
+}
+
+// storePage writes a page fetched from the under-store into the store.
+func (n *Node) storePage(key storage.PageKey, data []byte) {
+	if err := n.store.PutPage(key, data); err != nil && !errors.Is(err, storage.ErrStaleVersion) {
+		n.log.Warn("cache page", "page", key.Index, "err", err)
+	}
+}
+
+// fetched counts bytes this node obtained for its page store: from the
+// under-store, or from the previous owner (warm handoff).
+func (n *Node) fetched(source string, bytes int64, err error) {
+	if bytes > 0 {
+		n.metrics.readBytes.WithLabelValues(source).Add(float64(bytes))
+	}
+}
+
 // listen opens the gRPC (control and page stream) and HTTP listeners and
 // fixes the addresses others dial; it returns the advertised host.
 func (n *Node) listen() (adv string, err error) {
