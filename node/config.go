@@ -12,7 +12,6 @@ import (
 
 	"github.com/ringcache/ringcache/ring"
 	"github.com/ringcache/ringcache/storage"
-	"github.com/ringcache/ringcache/understore"
 )
 
 // ErrConfig marks an invalid node configuration.
@@ -41,7 +40,7 @@ type Config struct {
 	// PageSize must match on every node. Default 1 MiB.
 	PageSize int64
 	// UnderStore is where files live. Required.
-	UnderStore understore.Store
+	UnderStore UnderStore
 
 	// GRPCAddr carries control RPCs and the page byte stream.
 	// Default 127.0.0.1:7100; port 0 picks a free port.

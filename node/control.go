@@ -11,98 +11,12 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ringcache/ringcache/affinity"
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/node/membership"
+	"github.com/ringcache/ringcache/objpath"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
-	"github.com/ringcache/ringcache/understore"
 )
-
-// loadParallelism is how many files one Load warms at the same time.
-const loadParallelism = 4
-
-// errorClass names an error's kind for metrics labels and status codes.
-func errorClass(err error) string {
-	switch {
-	case errors.Is(err, understore.ErrNotFound), errors.Is(err, storage.ErrUnknownFile):
-		return "not_found"
-	case errors.Is(err, understore.ErrAccessDenied):
-		return "access_denied"
-	case errors.Is(err, understore.ErrThrottled):
-		return "throttled"
-	case errors.Is(err, understore.ErrChanged), errors.Is(err, errObjectChanged):
-		return "changed"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timeout"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	case errors.Is(err, understore.ErrUnavailable):
-		return "unavailable"
-	default:
-		return "error"
-	}
-}
-
-// streamStatus maps a read-path error to the page stream's status codes.
-func streamStatus(err error) error {
-	if err == nil {
-		return nil // before the errors.As target below, which escapes
-	}
-	var se *transport.StatusError
-	if errors.As(err, &se) {
-		return err
-	}
-	s := transport.StatusInternal
-	switch {
-	case errors.Is(err, ErrBadRequest), errors.Is(err, understore.ErrBadPath), errors.Is(err, understore.ErrOutOfScope):
-		s = transport.StatusBadRequest
-	case errors.Is(err, ErrOutOfRange):
-		s = transport.StatusOutOfRange
-	case errors.Is(err, understore.ErrNotFound), errors.Is(err, ErrNotOwner):
-		s = transport.StatusNotFound
-	case errors.Is(err, understore.ErrAccessDenied):
-		s = transport.StatusAccessDenied
-	case errors.Is(err, understore.ErrThrottled):
-		s = transport.StatusThrottled
-	case isChanged(err):
-		s = transport.StatusChanged
-	case errors.Is(err, context.DeadlineExceeded):
-		s = transport.StatusDeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		s = transport.StatusCanceled
-	case errors.Is(err, understore.ErrUnavailable), errors.Is(err, ErrShuttingDown):
-		s = transport.StatusUnavailable
-	}
-	return transport.Errorf(s, "%s", remoteMessage(err))
-}
-
-// rpcError maps an error to a gRPC status for control RPCs.
-func rpcError(err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := status.FromError(err); ok {
-		return err
-	}
-	c := codes.Internal
-	switch {
-	case errors.Is(err, ErrBadRequest), errors.Is(err, understore.ErrBadPath), errors.Is(err, understore.ErrOutOfScope),
-		errors.Is(err, transport.ErrBadRequest):
-		c = codes.InvalidArgument
-	case errors.Is(err, understore.ErrNotFound), errors.Is(err, transport.ErrNotFound):
-		c = codes.NotFound
-	case errors.Is(err, understore.ErrAccessDenied):
-		c = codes.PermissionDenied
-	case errors.Is(err, understore.ErrThrottled):
-		c = codes.ResourceExhausted
-	case errors.Is(err, context.DeadlineExceeded):
-		c = codes.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		c = codes.Canceled
-	case errors.Is(err, understore.ErrUnavailable), errors.Is(err, ErrShuttingDown), errors.Is(err, transport.ErrUnavailable):
-		c = codes.Unavailable
-	}
-	return status.Error(c, err.Error())
-}
 
 func (n *Node) memberInfo(m membership.Member) transport.MemberInfo {
 	mi := transport.MemberInfo{ID: m.ID, GRPCAddr: m.Meta.GRPCAddr, HTTPAddr: m.Meta.HTTPAddr, S3Addr: m.Meta.S3Addr,
@@ -166,7 +80,7 @@ func (n *Node) peerControl(id string) (transport.ControlClient, error) {
 
 // Stat implements transport.ControlServer: answered by the owner.
 func (n *Node) Stat(ctx context.Context, req *transport.StatRequest) (*transport.StatResponse, error) {
-	if err := understore.ValidatePath(req.Path); err != nil {
+	if err := objpath.Validate(req.Path); err != nil {
 		return nil, rpcError(fmt.Errorf("%w: %w", ErrBadRequest, err))
 	}
 	owner := n.ring().Owner(req.Path)
@@ -189,23 +103,15 @@ func (n *Node) Stat(ctx context.Context, req *transport.StatRequest) (*transport
 	}
 	resp := &transport.StatResponse{Path: m.Path, Size: m.Size, ETag: m.Content.ETag, ModTime: m.Content.ModTime,
 		Version: m.Version, Owner: owner, Pinned: m.Pinned, Scope: m.Scope, RingVersion: n.ring().Version()}
-	total := pageCount(m.Size, n.cfg.PageSize)
+	total := pagefetch.PageCount(m.Size, n.cfg.PageSize)
 	resp.TotalPages = int64(total)
 	for i := range total {
 		if n.store.HasPage(storage.PageKey{File: m.ID, Version: m.Version, Index: i}) {
 			resp.CachedPages++
-			resp.CachedBytes += pageLen(m.Size, n.cfg.PageSize, i)
+			resp.CachedBytes += pagefetch.PageLen(m.Size, n.cfg.PageSize, i)
 		}
 	}
 	return resp, nil
-}
-
-func permanentRPC(err error) bool {
-	switch status.Code(err) {
-	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.OutOfRange, codes.PermissionDenied:
-		return true
-	}
-	return false
 }
 
 // broadcast runs call on every ring member (this node directly), in
@@ -328,11 +234,11 @@ func validateTarget(path, prefix string) error {
 	case (path == "") == (prefix == ""):
 		return fmt.Errorf("%w: give exactly one of path and prefix", ErrBadRequest)
 	case path != "":
-		if err := understore.ValidatePath(path); err != nil {
+		if err := objpath.Validate(path); err != nil {
 			return fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 	default:
-		if err := understore.ValidatePrefix(prefix); err != nil {
+		if err := objpath.ValidatePrefix(prefix); err != nil {
 			return fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 	}
@@ -407,13 +313,12 @@ func (n *Node) Affinity(ctx context.Context, req *transport.AffinityRequest) (*t
 	r := n.ring()
 	resp := &transport.AffinityResponse{RingVersion: r.Version()}
 	for _, p := range req.Paths {
-		if err := understore.ValidatePath(p); err != nil {
-			return nil, rpcError(fmt.Errorf("%w: %w", ErrBadRequest, err))
+		members, err := n.preferred(r, p, req.N)
+		if err != nil {
+			return nil, rpcError(err)
 		}
 		pa := transport.PathAffinity{Path: p}
-		for _, id := range affinity.Preferred(r, affinity.Config{}, affinity.Split{Path: p}, req.N) {
-			m, _ := n.members.Member(id)
-			m.ID = id
+		for _, m := range members {
 			pa.Nodes = append(pa.Nodes, n.memberInfo(m))
 		}
 		resp.Results = append(resp.Results, pa)
@@ -426,14 +331,11 @@ func (n *Node) Assign(ctx context.Context, req *transport.AssignRequest) (*trans
 	r := n.ring()
 	splits := make([]affinity.Split, len(req.Splits))
 	for i, s := range req.Splits {
-		if err := understore.ValidatePath(s.Path); err != nil {
-			return nil, rpcError(fmt.Errorf("%w: split %d: %w", ErrBadRequest, i, err))
-		}
 		splits[i] = affinity.Split{Path: s.Path, Offset: s.Offset, Length: s.Length}
 	}
-	res, err := affinity.Assign(r, affinity.Config{}, splits, req.MaxLoad)
+	res, err := assign(r, splits, req.MaxLoad)
 	if err != nil {
-		return nil, rpcError(fmt.Errorf("%w: %w", ErrBadRequest, err))
+		return nil, rpcError(err)
 	}
 	out := &transport.AssignResponse{RingVersion: r.Version(), Load: res.Load}
 	for _, a := range res.Assignments {

@@ -46,7 +46,7 @@ func (n *Node) forwardRead(ctx context.Context, owner string, req *transport.Rea
 			// ring is stale.
 			h := res.Header
 			h.RingVersion = n.ring().Version()
-			if err := n.sendHeader(w, w.st, h); err != nil {
+			if err := n.sendHeader(w, h); err != nil {
 				return true, err
 			}
 			// Fix the file's version for the rest of the relay.

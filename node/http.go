@@ -12,7 +12,6 @@ import (
 
 	"github.com/ringcache/ringcache/affinity"
 	"github.com/ringcache/ringcache/node/membership"
-	"github.com/ringcache/ringcache/understore"
 )
 
 // maxAssignBody bounds POST /v1/affinity/assign (about a million splits).
@@ -85,23 +84,22 @@ func (n *Node) httpMembers(w http.ResponseWriter, r *http.Request) {
 
 func (n *Node) httpAffinity(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Query().Get("path")
-	if err := understore.ValidatePath(p); err != nil {
-		httpError(w, http.StatusBadRequest, fmt.Errorf("path: %w", err))
-		return
-	}
-	count := 3
+	count := 0 // the default
 	if s := r.URL.Query().Get("n"); s != "" {
 		v, err := strconv.Atoi(s)
-		if err != nil || v < 1 || v > 1024 {
-			httpError(w, http.StatusBadRequest, fmt.Errorf("n: want an integer in [1, 1024], got %q", s))
+		if err != nil || v < 1 {
+			httpError(w, http.StatusBadRequest, fmt.Errorf("n: want an integer in [1, %d], got %q", MaxAffinityNodes, s))
 			return
 		}
 		count = v
 	}
+	members, err := n.preferred(n.ring(), p, count)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err)
+		return
+	}
 	nodes := []MemberJSON{}
-	for _, id := range affinity.Preferred(n.ring(), affinity.Config{}, affinity.Split{Path: p}, count) {
-		m, _ := n.members.Member(id)
-		m.ID = id
+	for _, m := range members {
 		nodes = append(nodes, memberJSON(m))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"path": p, "nodes": nodes})
@@ -129,22 +127,11 @@ func (n *Node) httpAssign(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, errors.New("bad JSON: trailing data after the request object"))
 		return
 	}
-	if req.MaxLoad == 0 {
-		req.MaxLoad = 1.25
-	}
 	splits := make([]affinity.Split, len(req.Splits))
 	for i, s := range req.Splits {
-		if err := understore.ValidatePath(s.Path); err != nil {
-			httpError(w, http.StatusBadRequest, fmt.Errorf("split %d: path: %w", i, err))
-			return
-		}
-		if s.Offset < 0 || s.Length < 0 {
-			httpError(w, http.StatusBadRequest, fmt.Errorf("split %d: negative offset or length", i))
-			return
-		}
 		splits[i] = affinity.Split{Path: s.Path, Offset: s.Offset, Length: s.Length}
 	}
-	res, err := affinity.Assign(n.ring(), affinity.Config{}, splits, req.MaxLoad)
+	res, err := assign(n.ring(), splits, req.MaxLoad)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err)
 		return

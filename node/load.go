@@ -11,10 +11,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
 	"github.com/ringcache/ringcache/understore"
 )
+
+// loadParallelism is how many files one Load warms at the same time.
+const loadParallelism = 4
 
 // Load warms the cache with a path or every file under a prefix: each file
 // on its owner (this node, or forwarded once), streaming progress.
@@ -150,12 +154,12 @@ func (n *Node) loadLocal(ctx context.Context, path, scope string, pin bool) erro
 			return err
 		}
 	}
-	total := pageCount(m.Size, n.cfg.PageSize)
+	total := pagefetch.PageCount(m.Size, n.cfg.PageSize)
 	key := storage.PageKey{File: m.ID, Version: m.Version}
 	read := n.underReader(path, m)
 	for wStart := uint32(0); wStart < total; wStart += n.readWindow() {
 		wEnd := min(total-1, wStart+n.readWindow()-1)
-		var flights []*flight
+		var flights []*pagefetch.Flight
 		for idx := wStart; idx <= wEnd; idx++ {
 			k := key
 			k.Index = idx
@@ -170,16 +174,16 @@ func (n *Node) loadLocal(ctx context.Context, path, scope string, pin bool) erro
 				}
 				runEnd++
 			}
-			fls, _ := n.fetch.fetch(key, m.Size, idx, runEnd, 0, read)
+			fls, _ := n.fetch.Fetch(key, m.Size, idx, runEnd, 0, read)
 			flights = append(flights, fls...)
 			idx = runEnd
 		}
 		for _, fl := range flights {
-			if _, err := fl.wait(ctx); err != nil {
+			if _, err := fl.Wait(ctx); err != nil {
 				return fmt.Errorf("load %s: %w", path, err)
 			}
 			select {
-			case <-fl.stored:
+			case <-fl.Stored():
 			case <-ctx.Done():
 				return ctx.Err()
 			}

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
-
-	"github.com/ringcache/ringcache/understore"
 )
 
 // LocalClusterConfig describes several nodes in one process on loopback
@@ -16,7 +14,7 @@ import (
 type LocalClusterConfig struct {
 	Nodes      int    // default 3
 	BaseDir    string // node i keeps its data in BaseDir/node-i; required
-	UnderStore understore.Store
+	UnderStore UnderStore
 	// Template is copied for every node; its ID, DataDir, addresses and
 	// Join are filled in per node (ports 0: picked by the kernel).
 	Template Config

@@ -6,11 +6,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
 )
 
 // Read sources, the values of the `source` label (CONTRACT.md).
 const (
-	sourceLocal      = "local"
+	sourceLocal      = pagefetch.SourceLocal // "local"
 	sourcePeer       = "peer"
 	sourceUnderstore = "understore"
 )
@@ -77,6 +79,8 @@ func newMetrics(n *Node) *metrics {
 	}
 	gauge("ringcache_cache_used_bytes", "Page bytes held.", func() float64 { return float64(n.store.Stats().UsedBytes) })
 	gauge("ringcache_cache_capacity_bytes", "Page bytes this node may hold.", func() float64 { return float64(n.store.Stats().CapacityBytes) })
+	gauge("ringcache_cache_effective_capacity_bytes", "Page bytes this node holds at most now: --capacity, lowered when the data dir has less free space (or ran out of it).",
+		func() float64 { return float64(n.store.Stats().EffectiveCapacityBytes) })
 	gauge("ringcache_cache_pages", "Pages held.", func() float64 { return float64(n.store.Stats().Pages) })
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "ringcache_evictions_total", Help: "Pages evicted to stay under capacity or quota.",

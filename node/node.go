@@ -7,18 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/node/membership"
 	"github.com/ringcache/ringcache/ring"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
-	"github.com/ringcache/ringcache/understore"
 )
 
 // handoffWindow is how long after a ring change a new owner asks the
@@ -33,14 +30,14 @@ type Node struct {
 	now func() time.Time
 
 	store   *storage.Store
-	under   understore.Store
+	under   UnderStore
 	members *membership.Membership
 	srv     *transport.Server
 	peers   *transport.Client
 	httpSrv *http.Server
 	metrics *metrics
 	meta    *metaCache
-	fetch   *fetcher
+	fetch   *pagefetch.Fetcher
 
 	grpcLis, httpLis net.Listener
 	grpcAddr         string // advertised
@@ -57,177 +54,6 @@ type Node struct {
 	closing atomic.Bool
 	stop    chan struct{}
 	wg      sync.WaitGroup
-}
-
-// Start opens the store (replaying its journal), listens, joins the cluster
-// and returns once the node is a member serving reads.
-func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
-	cfg.withDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	// n is not the named result: the error returns below (nil, err) must
-	// not clear it under the goroutines started here and the teardown.
-	n := &Node{cfg: cfg, log: cfg.Logger, now: time.Now, under: cfg.UnderStore, meta: newMetaCache(), stop: make(chan struct{})}
-	defer func() {
-		if err != nil {
-			n.teardown()
-		}
-	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("node: data dir: %w", err)
-	}
-	n.id = cfg.ID
-	if n.id == "" {
-		if n.id, err = loadOrCreateID(cfg.DataDir); err != nil {
-			return nil, err
-		}
-	}
-	n.log = n.log.With("node", n.id)
-
-	// Storage first: /readyz waits for the replay.
-	dirs := []storage.DirConfig{{Path: filepath.Join(cfg.DataDir, "pages"), Capacity: cfg.Capacity}}
-	if len(cfg.DataDirs) > 0 {
-		dirs = dirs[:0]
-		for _, d := range cfg.DataDirs {
-			dirs = append(dirs, storage.DirConfig{Path: d.Path, Capacity: d.Capacity})
-		}
-	}
-	scfg := storage.Config{
-		Dirs:        dirs,
-		JournalDir:  filepath.Join(cfg.DataDir, "journal"),
-		PageSize:    cfg.PageSize,
-		ScopeQuotas: cfg.ScopeQuotas,
-		Logger:      n.log.With("component", "storage"),
-	}
-	if n.store, err = storage.Open(scfg); err != nil {
-		return nil, fmt.Errorf("node: open page store: %w", err)
-	}
-	n.metrics = newMetrics(n)
-	n.metrics.replaySeconds.Set(n.store.Stats().ReplaySeconds)
-	n.fetch = newFetcher(cfg.PageSize, cfg.CoalescePages, cfg.UnderStoreTimeout, n.storePage, n.fetched, n.storedPage)
-
-	// Listeners.
-	if n.grpcLis, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
-		return nil, fmt.Errorf("node: listen grpc-addr: %w", err)
-	}
-	host, _, _ := net.SplitHostPort(cfg.GRPCAddr)
-	adv, err := advertiseHost(cfg.AdvertiseHost, host)
-	if err != nil {
-		return nil, err
-	}
-	n.grpcAddr = net.JoinHostPort(adv, strconv.Itoa(n.grpcLis.Addr().(*net.TCPAddr).Port))
-	if cfg.HTTPAddr != "-" {
-		if n.httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-			return nil, fmt.Errorf("node: listen http-addr: %w", err)
-		}
-		n.httpAddr = net.JoinHostPort(adv, strconv.Itoa(n.httpLis.Addr().(*net.TCPAddr).Port))
-	}
-
-	// Transport: control RPCs and the page stream on one port.
-	if n.peers, err = transport.NewClient(transport.ClientConfig{Logger: n.log.With("component", "peers")}); err != nil {
-		return nil, fmt.Errorf("node: peer client: %w", err)
-	}
-	n.srv, err = transport.NewServer(transport.ServerConfig{NodeID: n.id, MaxRequestLength: cfg.MaxReadLength,
-		Logger: n.log.With("component", "transport")}, n, n)
-	if err != nil {
-		return nil, fmt.Errorf("node: transport: %w", err)
-	}
-	if err := n.metrics.reg.Register(n.srv.Metrics()); err != nil {
-		return nil, fmt.Errorf("node: register gRPC metrics: %w", err)
-	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
-		if err := n.srv.Serve(n.grpcLis); err != nil && !n.closing.Load() {
-			n.log.Error("transport stopped", "err", err)
-		}
-	}()
-	if n.httpLis != nil {
-		n.httpSrv = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
-		n.wg.Add(1)
-		go func() {
-			defer n.wg.Done()
-			if err := n.httpSrv.Serve(n.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				n.log.Error("http stopped", "err", err)
-			}
-		}()
-	}
-
-	// Membership: gossip as joining, switch to active once serving.
-	ghost, gport, _ := net.SplitHostPort(cfg.GossipAddr)
-	gp, _ := strconv.Atoi(gport)
-	mcfg := membership.Config{
-		Name:      n.id,
-		BindAddr:  ghost,
-		BindPort:  gp,
-		Join:      cfg.Join,
-		SecretKey: cfg.GossipKey,
-		Ring:      cfg.Ring,
-		Logger:    n.log.With("component", "membership"),
-		Meta: membership.Meta{
-			GRPCAddr: n.grpcAddr, HTTPAddr: n.httpAddr, S3Addr: cfg.S3Addr, Zone: cfg.Zone,
-			Capacity: n.store.Stats().CapacityBytes, PageSize: cfg.PageSize, State: membership.StateJoining, Build: cfg.Build,
-		},
-	}
-	if cfg.GossipProfile == "local" {
-		mcfg.Timing = membership.LocalTiming() // loopback: failures detected in ~1s, not ~5s
-	}
-	if cfg.AdvertiseHost != "" || ghost == "" || net.ParseIP(ghost).IsUnspecified() {
-		mcfg.AdvertiseAddr = adv
-	}
-	if n.members, err = membership.Start(mcfg); err != nil {
-		return nil, fmt.Errorf("node: join cluster: %w", err)
-	}
-	if err := n.members.SetState(membership.StateActive); err != nil {
-		return nil, fmt.Errorf("node: become active: %w", err)
-	}
-	n.wg.Add(1)
-	go n.watchRing()
-	// Ready once we are in our own ring: until then no client routes to us.
-	if err := n.waitInRing(ctx); err != nil {
-		return nil, err
-	}
-	n.ready.Store(true)
-	n.log.Info("node ready", "grpc", n.grpcAddr, "http", n.httpAddr, "gossip", n.members.LocalAddr(),
-		"ring", n.ring().VersionString(), "pages", n.store.Stats().Pages)
-	return n, nil
-}
-
-func (n *Node) waitInRing(ctx context.Context) error {
-	w, cancel := n.members.Watch()
-	defer cancel()
-	for {
-		if r := n.ring(); r != nil && r.Share(n.id) > 0 {
-			return nil
-		}
-		select {
-		case <-w:
-		case <-ctx.Done():
-			return fmt.Errorf("node: waiting to enter the ring: %w", ctx.Err())
-		}
-	}
-}
-
-// watchRing remembers the ring before each change, for warm handoff.
-func (n *Node) watchRing() {
-	defer n.wg.Done()
-	w, cancel := n.members.Watch()
-	defer cancel()
-	cur := n.ring()
-	for {
-		select {
-		case r := <-w:
-			if cur != nil && r.Version() != cur.Version() {
-				n.prev.Lock()
-				n.prev.ring, n.prev.at = cur, n.now()
-				n.prev.Unlock()
-			}
-			cur = r
-		case <-n.stop:
-			return
-		}
-	}
 }
 
 // ring is the node's current ring (never nil after Start).
@@ -256,7 +82,7 @@ func (n *Node) Ready() bool { return n.ready.Load() && !n.closing.Load() }
 // Store exposes the page store (tests and operators' tools).
 func (n *Node) Store() *storage.Store { return n.store }
 
-// Registry is the node's Prometheus registry.
+// Metrics serves the node's Prometheus metrics (what /metrics serves).
 func (n *Node) Metrics() http.Handler { return n.metricsHandler() }
 
 // Close leaves the cluster gracefully, finishes in-flight reads, syncs the
@@ -284,7 +110,7 @@ func (n *Node) Close(ctx context.Context) error {
 	// Pages fetched for reads that already returned are still being
 	// written: let them land before the store closes.
 	if n.fetch != nil {
-		if err := n.fetch.wait(ctx); err != nil {
+		if err := n.fetch.Wait(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("node: waiting for page writes: %w", err))
 		}
 	}
@@ -331,33 +157,6 @@ func (n *Node) stopOnce() {
 	case <-n.stop:
 	default:
 		close(n.stop)
-	}
-}
-
-// storedPage reads a whole cached page with every chunk verified.
-func (n *Node) storedPage(key storage.PageKey, size int64) ([]byte, bool) {
-	if !n.store.HasPage(key) {
-		return nil, false
-	}
-	buf := make([]byte, size)
-	if _, err := n.store.ReadPage(key, 0, buf); err != nil {
-		return nil, false
-	}
-	return buf, true
-}
-
-// storePage writes a page fetched from the under-store into the store.
-func (n *Node) storePage(key storage.PageKey, data []byte) {
-	if err := n.store.PutPage(key, data); err != nil && !errors.Is(err, storage.ErrStaleVersion) {
-		n.log.Warn("cache page", "page", key.Index, "err", err)
-	}
-}
-
-// fetched counts bytes this node obtained for its page store: from the
-// under-store, or from the previous owner (warm handoff).
-func (n *Node) fetched(source string, bytes int64, err error) {
-	if bytes > 0 {
-		n.metrics.readBytes.WithLabelValues(source).Add(float64(bytes))
 	}
 }
 
