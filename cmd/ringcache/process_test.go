@@ -549,6 +549,10 @@ func TestSIGTERMLeavesAndExitsZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	pages := nodeMetric(t, n1.http, "ringcache_cache_pages")
+	// The effective capacity is --capacity unless the disk has less room.
+	if capacity, eff := nodeMetric(t, n1.http, "ringcache_cache_capacity_bytes"), nodeMetric(t, n1.http, "ringcache_cache_effective_capacity_bytes"); eff <= 0 || eff > capacity {
+		t.Fatalf("effective capacity %v, capacity %v", eff, capacity)
+	}
 	if err := n1.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
