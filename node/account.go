@@ -10,6 +10,15 @@ import (
 
 // pageOrigin is where one page a read sent came from, as far as hit/miss
 // accounting is concerned.
+//
+// The rule: a read counts each page it touches once (by the piece that
+// starts the page, pageSpan.count), as a miss when this read (any of its
+// pieces, one ReadID) caused the page to be fetched, and as a hit when the
+// page was in this node's store or in flight for another read. Its bytes
+// count where this read got them: the page file (local) or the fetch this
+// read started or joined (peer, under-store); a flight another read started
+// serves this read from memory (local in its stats; the metrics counted
+// those bytes when the other read fetched them).
 type pageOrigin int
 
 const (
@@ -36,14 +45,6 @@ const (
 	// count as local, like originStore's.
 	originStoreFetched
 )
-
-// The rule behind the origins: a read counts each page it touches once (by
-// the piece that starts the page, pageSpan.count), as a hit when the page
-// was in this node's store or in flight for another read, and as a miss when
-// this read (any of its pieces) caused the page to be fetched. Bytes count
-// where this read got them: the page file (local), or the fetch it started
-// or joined as the same read (peer, under-store); bytes of a flight joined
-// from another read were counted by that read and count as local here.
 
 // storedOrigin says how a page sent from this node's store counts for the
 // read: a hit, unless another piece of the same read fetched it moments ago

@@ -134,3 +134,19 @@ func TestRecentIsBounded(t *testing.T) {
 		t.Errorf("%d records kept, want one per used slot (%d)", kept, len(last))
 	}
 }
+
+// BenchmarkFetchedBy is the cost the hit path of a split read pays per
+// cached page it counts.
+func BenchmarkFetchedBy(b *testing.B) {
+	var r recent
+	for i := range uint32(recentSlots) {
+		r.remember(pageKey(i), 3)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		i := uint32(0)
+		for pb.Next() {
+			r.fetchedBy(pageKey(i&(4*recentSlots-1)), 3)
+			i++
+		}
+	})
+}
