@@ -10,6 +10,15 @@ import (
 
 // pageOrigin is where one page a read sent came from, as far as hit/miss
 // accounting is concerned.
+//
+// The rule: a read counts each page it touches once (by the piece that
+// starts the page, pageSpan.count), as a miss when this read (any of its
+// pieces, one ReadID) caused the page to be fetched, and as a hit when the
+// page was in this node's store or in flight for another read. Its bytes
+// count where this read got them: the page file (local) or the fetch this
+// read started or joined (peer, under-store); a flight another read started
+// serves this read from memory (local in its stats; the metrics counted
+// those bytes when the other read fetched them).
 type pageOrigin int
 
 const (
@@ -27,15 +36,41 @@ const (
 	// originUnderstore: fetched for this read from the under-store. A
 	// miss; bytes counted when fetched.
 	originUnderstore
+	// originStoreFetched: a page of this node's store that another piece
+	// of the same split read (same non-zero ReadID) fetched, from the
+	// under-store or a peer, and wrote before this piece, the one that
+	// counts the page, looked for it. A miss, as if this piece had joined
+	// that fetch: which piece of a read gets to a page first is a race the
+	// stats must not show. Its bytes are sent from the page file, so they
+	// count as local, like originStore's.
+	originStoreFetched
 )
 
+// storedOrigin says how a page sent from this node's store counts for the
+// read: a hit, unless another piece of the same read fetched it moments ago
+// (the fetcher remembers that for recent fetches).
+func (n *Node) storedOrigin(rd *localRead, sp pageSpan) pageOrigin {
+	if rd.req.ReadID == 0 || !sp.count {
+		return originStore // not a split read, or not the piece that counts
+	}
+	k := rd.key
+	k.Index = sp.idx
+	if n.fetch.FetchedBy(k, rd.req.ReadID) {
+		return originStoreFetched
+	}
+	return originStore
+}
+
 // flightOrigin says how a page that came through a flight counts for the
-// read with readID. A flight joined from another piece of the same split
-// read (same non-zero ReadID) is not a hit: the read as a whole fetched it.
-func flightOrigin(fl *pagefetch.Flight, joined bool, readID uint64) pageOrigin {
+// read. A flight joined from another piece of the same split read (same
+// non-zero ReadID) is not a hit: the read as a whole fetched it.
+func (n *Node) flightOrigin(rd *localRead, sp pageSpan, fl *pagefetch.Flight, joined bool) pageOrigin {
+	readID := rd.req.ReadID
 	switch {
 	case fl.Source() == sourceLocal:
-		return originStore
+		// Read back from the store: written by a flight that ended
+		// between this read's look-up and its own registration.
+		return n.storedOrigin(rd, sp)
 	case joined && (readID == 0 || fl.ReadID() != readID):
 		return originJoined
 	case fl.Source() == sourcePeer:
@@ -58,6 +93,9 @@ func (n *Node) account(st *transport.ReadStats, o pageOrigin, sp pageSpan) {
 	case originJoined:
 		st.BytesLocal += bytes
 		hit = true
+	case originStoreFetched:
+		st.BytesLocal += bytes
+		n.metrics.readBytesLocal.Add(float64(bytes))
 	case originPeer:
 		st.BytesPeer += bytes
 	default:

@@ -254,7 +254,7 @@ func (n *Node) sendWindow(ctx context.Context, w *response, rd *localRead, wStar
 		case p.h != nil:
 			h := p.h
 			p.h = nil // sendFromHandle takes it over
-			err = n.sendFromHandle(w, rd.hdr, sp, h)
+			err = n.sendFromHandle(w, rd, sp, h)
 		case p.fl != nil:
 			err = n.sendFlight(ctx, w, rd, sp, p.fl, p.joined)
 		default:

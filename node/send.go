@@ -22,8 +22,8 @@ func (n *Node) sendHeader(w *response, hdr transport.ReadHeader) error {
 // sendFromHandle sends a span of a cached page, widened to whole CRC chunks
 // so the reader can verify them, straight from the page file (or its
 // mapping). It takes over h and closes it when the bytes are out.
-func (n *Node) sendFromHandle(w *response, hdr transport.ReadHeader, sp pageSpan, h *storage.PageHandle) error {
-	if err := n.sendHeader(w, hdr); err != nil {
+func (n *Node) sendFromHandle(w *response, rd *localRead, sp pageSpan, h *storage.PageHandle) error {
+	if err := n.sendHeader(w, rd.hdr); err != nil {
 		h.Close()
 		return err
 	}
@@ -40,7 +40,7 @@ func (n *Node) sendFromHandle(w *response, hdr transport.ReadHeader, sp pageSpan
 	if err != nil {
 		return err
 	}
-	n.account(w.st, originStore, sp)
+	n.account(w.st, n.storedOrigin(rd, sp), sp)
 	return nil
 }
 
@@ -50,7 +50,7 @@ func (n *Node) sendFlight(ctx context.Context, w *response, rd *localRead, sp pa
 	if err != nil {
 		return fmt.Errorf("read %s: under-store: %w", rd.req.Path, err)
 	}
-	n.account(w.st, flightOrigin(fl, joined, rd.req.ReadID), sp)
+	n.account(w.st, n.flightOrigin(rd, sp, fl, joined), sp)
 	if err := n.sendHeader(w, rd.hdr); err != nil {
 		return err
 	}
@@ -82,6 +82,6 @@ func (n *Node) sendVerified(w *response, rd *localRead, sp pageSpan) error {
 	if err := n.sendHeader(w, rd.hdr); err != nil {
 		return err
 	}
-	n.account(w.st, originStore, sp)
+	n.account(w.st, n.storedOrigin(rd, sp), sp)
 	return w.WriteSegment(sp.start+sp.lo, buf)
 }

@@ -74,6 +74,8 @@ type Fetcher struct {
 	mu      sync.Mutex
 	flights map[storage.PageKey]*Flight
 	wg      sync.WaitGroup // running fetches, waited for at shutdown
+
+	recent recent // which read fetched which page, lately (FetchedBy)
 }
 
 // New returns a Fetcher with no flights.
@@ -108,7 +110,9 @@ func (f *Fetcher) Wait(ctx context.Context) error {
 // caller causes no request for that page.
 //
 // readID is the caller's ReadRequest.ReadID: a caller with the same non-zero
-// ID joining the flight is another piece of the same read (Flight.ReadID).
+// ID joining the flight is another piece of the same read (Flight.ReadID),
+// and a page a flight with a non-zero ID fetched is remembered for a while
+// (FetchedBy).
 func (f *Fetcher) Fetch(key storage.PageKey, size int64, first, last uint32, readID uint64, read ReadRangeFunc) (out []*Flight, joined []bool) {
 	out, joined, run := f.register(key, first, last, readID)
 	run = f.completeStored(key, size, first, out, run)
@@ -223,10 +227,26 @@ func (f *Fetcher) fetchRun(key storage.PageKey, size int64, firstIdx uint32, fls
 		k := key
 		k.Index = firstIdx + uint32(i)
 		if fl.err == nil {
+			if fl.readID != 0 {
+				// Before the page is on disk: a piece of the same read
+				// that finds it there must find this record too.
+				f.recent.remember(k, fl.readID)
+			}
 			f.cfg.Store(k, fl.data)
 		}
 		f.unregister(k, fl)
 	}
+}
+
+// FetchedBy reports whether page key was fetched from the source (not read
+// back from the store) by a flight that the read with readID started, among
+// the last fetches of reads with a non-zero ReadID (a bounded memory; an
+// old fetch may be forgotten). The piece of a split read that counts a page
+// finds it stored when another piece of the same read fetched it first:
+// for the read as a whole that page is still a miss. readID 0 is no read:
+// false.
+func (f *Fetcher) FetchedBy(key storage.PageKey, readID uint64) bool {
+	return f.recent.fetchedBy(key, readID)
 }
 
 // unregister removes a completed flight, whose page is now stored (or
