@@ -12,8 +12,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // ReadHandler serves page-stream reads; the node implements it.
@@ -39,7 +37,8 @@ type ResponseWriter interface {
 	// WriteHeader sends the header; exactly once, before any segment.
 	WriteHeader(h ReadHeader) error
 	// WriteFileSegment sends length bytes of f at fileOff as the object's
-	// bytes at logicalOff, with sendfile (no copy through user space).
+	// bytes at logicalOff, with sendfile on Linux (no copy through user
+	// space; elsewhere a copy).
 	// crcs[i] is the CRC32C of chunk i (chunkSize bytes, the last may be
 	// short) of those bytes; the client verifies them. f is not read through
 	// its file offset, so handles may be shared.
@@ -328,7 +327,7 @@ const hangupPoll = 20 * time.Millisecond
 // a non-blocking poll every hangupPoll, until the request is released. At
 // most maxHangupWatchers run per server.
 func (c *streamConn) watchHangup(cancel context.CancelFunc, released <-chan struct{}) {
-	if c.tcp == nil {
+	if c.tcp == nil || !canWatchHangup {
 		return
 	}
 	rc, err := c.tcp.SyscallConn()
@@ -351,11 +350,7 @@ func (c *streamConn) watchHangup(cancel context.CancelFunc, released <-chan stru
 			// A poll that does not block (no thread is pinned while the
 			// request waits); Control keeps the descriptor from being
 			// closed, and its number reused, while poll looks at it.
-			cerr := rc.Control(func(fd uintptr) {
-				fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
-				n, err := unix.Poll(fds, 0)
-				hup = err == nil && n > 0 && fds[0].Revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR|unix.POLLNVAL) != 0
-			})
+			cerr := rc.Control(func(fd uintptr) { hup = peerClosed(fd) })
 			if cerr != nil || hup {
 				cancel()
 				return
@@ -375,23 +370,6 @@ const maxHangupWatchers = 256
 
 // corkMaxLength is the largest request whose response is corked.
 const corkMaxLength = 256 << 10
-
-// cork sets or clears TCP_CORK; clearing it sends what is held. A failure
-// only costs latency (the data still goes out), so it is not an error.
-func (c *streamConn) cork(on bool) {
-	if c.tcp == nil {
-		return
-	}
-	rc, err := c.tcp.SyscallConn()
-	if err != nil {
-		return
-	}
-	v := 0
-	if on {
-		v = 1
-	}
-	_ = rc.Control(func(fd uintptr) { _ = unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK, v) })
-}
 
 // callHandler runs the handler, turning a panic into StatusInternal: a
 // panicking read must not take the node down, nor show its stack remotely.
@@ -557,58 +535,18 @@ func (w *responseWriter) writeFileSegment(logicalOff int64, f *os.File, fileOff,
 	if w.werr = w.c.bw.Flush(); w.werr != nil {
 		return false, w.werr
 	}
-	if w.c.tcp != nil {
-		w.werr = sendfile(w.c.tcp, f, fileOff, length)
-	} else {
-		_, w.werr = io.Copy(w.c.raw, io.NewSectionReader(f, fileOff, length))
-	}
+	w.werr = w.c.sendFile(f, fileOff, length)
 	return false, w.werr
 }
 
-// sendfile writes n bytes of f at off to tc with sendfile(2). It goes through
-// the connection's RawConn so the runtime poller handles EAGAIN (wait until
-// writable, honouring the write deadline) and partial writes. off is passed
-// explicitly: f's own offset is neither used nor moved.
-func sendfile(tc *net.TCPConn, f *os.File, off, n int64) error {
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return err
+// copyFileRange writes n bytes of f at off to dst through user space: the
+// fallback of sendfile. f's own offset is neither used nor moved.
+func copyFileRange(dst io.Writer, f *os.File, off, n int64) error {
+	m, err := io.Copy(dst, io.NewSectionReader(f, off, n))
+	if err == nil && m < n {
+		err = fmt.Errorf("%w: page file shorter than the segment", io.ErrUnexpectedEOF)
 	}
-	fc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	cerr := fc.Control(func(ffd uintptr) {
-		werr := rc.Write(func(sfd uintptr) bool {
-			for n > 0 {
-				w, err := unix.Sendfile(int(sfd), int(ffd), &off, int(min(n, 1<<30)))
-				if w > 0 {
-					n -= int64(w)
-				}
-				switch {
-				case err == unix.EAGAIN:
-					return false // wait for the socket to be writable
-				case err == unix.EINTR:
-					continue
-				case err != nil:
-					serr = os.NewSyscallError("sendfile", err)
-					return true
-				case w == 0:
-					serr = fmt.Errorf("%w: page file shorter than the segment", io.ErrUnexpectedEOF)
-					return true
-				}
-			}
-			return true
-		})
-		if serr == nil {
-			serr = werr
-		}
-	})
-	if cerr != nil {
-		return cerr
-	}
-	return serr
+	return err
 }
 
 // logger returns l or a discarding logger.
