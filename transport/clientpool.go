@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/ringcache/ringcache/internal/chunkcrc"
 )
 
 // This file holds the client's stream connections: dialing, and the pool
@@ -22,7 +24,7 @@ type clientConn struct {
 	broken bool
 	// lastNode is the serving node's name from the last trailer.
 	lastNode string
-	pieces   [][]byte // readSegment's readv pieces, reused
+	chunks   chunkcrc.Reader // readSegment's, reused
 }
 
 func (c *Client) getConn(ctx context.Context, addr string, fresh bool, deadline time.Time) (*clientConn, bool, error) {

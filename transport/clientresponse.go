@@ -1,8 +1,11 @@
 package transport
 
 import (
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/ringcache/ringcache/internal/chunkcrc"
 )
 
 // This file decodes a response: its header, segments (with their chunks'
@@ -98,92 +101,31 @@ type errStatusKeep struct{ err *StatusError }
 
 func (e errStatusKeep) Error() string { return e.err.Error() }
 
-// readSegment reads a segment's data, in groups of chunks of up to
-// readGroupBytes, each with one readv (connReader.readFull) and verified
-// right after, while it is still in the CPU cache: chunks wholly inside the
-// requested range go straight into dst, the others (overhanging edges) into
-// a pooled scratch buffer, from which only their requested bytes are
-// copied.
+// readSegment reads a segment's data with chunkcrc: in groups of chunks of
+// up to chunkcrc.DefaultGroupBytes, each with one readv (connReader.readFull)
+// and verified right after, while it is still in the CPU cache. Chunks
+// wholly inside the requested range go straight into dst, the others
+// (overhanging edges) into a pooled scratch buffer, from which only their
+// requested bytes are copied.
 func (c *Client) readSegment(cn *clientConn, req *ReadRequest, dst []byte, seg segmentInfo) error {
-	reqEnd := req.Offset + int64(len(dst))
-	cs := int64(seg.chunkSize)
-	segEnd := seg.off + seg.length
-	chunk := func(k int) (off, n int64, inside bool) {
-		off = seg.off + int64(k)*cs
-		n = min(cs, segEnd-off)
-		return off, n, off >= req.Offset && off+n <= reqEnd
+	chunks := chunkcrc.Chunks{Start: seg.off, Length: seg.length, Size: int64(seg.chunkSize), CRCs: seg.crcs}
+	var bp *[]byte
+	var scratch []byte
+	if seg.off < req.Offset || seg.off+seg.length > req.Offset+int64(len(dst)) {
+		// Room for both edges of a group: one readv for most segments.
+		bp = c.getScratch(int(min(2*int64(seg.chunkSize), seg.length)))
+		scratch = (*bp)[:cap(*bp)]
 	}
-	for i := 0; i < len(seg.crcs); {
-		// The group [i, j) and the scratch its edge chunks need.
-		j, group, need := i, int64(0), int64(0)
-		for j < len(seg.crcs) && (j == i || group < readGroupBytes) {
-			_, n, inside := chunk(j)
-			if !inside {
-				need += n
-			}
-			group += n
-			j++
-		}
-		var bp *[]byte
-		var scratch []byte
-		if need > 0 {
-			bp = c.getScratch(int(need))
-			scratch = (*bp)[:need]
-		}
-		cn.pieces = cn.pieces[:0]
-		var so int64
-		prevInside := false
-		for k := i; k < j; k++ {
-			off, n, inside := chunk(k)
-			switch {
-			case !inside:
-				cn.pieces = append(cn.pieces, scratch[so:so+n])
-				so += n
-			case prevInside:
-				// Extends the run in dst of the chunk before.
-				last := &cn.pieces[len(cn.pieces)-1]
-				*last = (*last)[:len(*last)+int(n)]
-			default:
-				cn.pieces = append(cn.pieces, dst[off-req.Offset:off-req.Offset+n])
-			}
-			prevInside = inside
-		}
-		err := cn.br.readFull(cn.pieces)
-		clear(cn.pieces)
-		if err == nil {
-			so = 0
-			for k := i; k < j && err == nil; k++ {
-				off, n, inside := chunk(k)
-				var q []byte
-				if inside {
-					q = dst[off-req.Offset : off-req.Offset+n]
-				} else {
-					q = scratch[so : so+n]
-					so += n
-				}
-				if CRC32C(q) != seg.crcs[k] {
-					err = &CorruptError{Addr: cn.addr, Path: req.Path, Offset: off}
-				} else if lo, hi := max(off, req.Offset), min(off+n, reqEnd); !inside && lo < hi {
-					copy(dst[lo-req.Offset:hi-req.Offset], q[lo-off:hi-off])
-				}
-			}
-		} else {
-			err = unexpected(err)
-		}
-		if bp != nil {
-			c.scratch.Put(bp)
-		}
-		if err != nil {
-			return err
-		}
-		i = j
+	err := cn.chunks.ReadStream(cn.br, chunks, dst, req.Offset, scratch)
+	if bp != nil {
+		c.scratch.Put(bp)
 	}
-	return nil
+	var me *chunkcrc.MismatchError
+	if errors.As(err, &me) {
+		return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: me.Offset}
+	}
+	return err
 }
-
-// readGroupBytes is how many segment bytes the client reads with one readv
-// before verifying them: small enough to stay in the CPU cache.
-const readGroupBytes = 256 << 10
 
 func (c *Client) getScratch(n int) *[]byte {
 	if bp, ok := c.scratch.Get().(*[]byte); ok && cap(*bp) >= n {

@@ -108,6 +108,9 @@ func (cr *connReader) readFull(bufs [][]byte) error {
 	return cr.readDirect(bufs)
 }
 
+// ReadPieces is readFull, for chunkcrc.
+func (cr *connReader) ReadPieces(bufs [][]byte) error { return cr.readFull(bufs) }
+
 // readPieces fills bufs from the source with one read per slice (or more):
 // the portable path of readDirect.
 func (cr *connReader) readPieces(bufs [][]byte) error {

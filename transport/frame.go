@@ -3,8 +3,9 @@ package transport
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
+
+	"github.com/ringcache/ringcache/internal/chunkcrc"
 )
 
 // Wire constants; see the package doc. They are part of the format.
@@ -75,20 +76,13 @@ const (
 	flagReadID uint32 = 1 << 31
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // CRC32C returns the CRC-32C (Castagnoli) of p, the checksum of a chunk.
-func CRC32C(p []byte) uint32 { return crc32.Checksum(p, castagnoli) }
+func CRC32C(p []byte) uint32 { return chunkcrc.Sum(p) }
 
 // ChunkCRCs returns the CRC32C of every chunkSize chunk of p (the last may
 // be short), appended to dst.
 func ChunkCRCs(dst []uint32, p []byte, chunkSize int) []uint32 {
-	for len(p) > 0 {
-		n := min(chunkSize, len(p))
-		dst = append(dst, CRC32C(p[:n]))
-		p = p[n:]
-	}
-	return dst
+	return chunkcrc.AppendSums(dst, p, chunkSize)
 }
 
 func numChunks(length int64, chunkSize int) int {
