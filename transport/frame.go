@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/ringcache/ringcache/internal/chunkcrc"
+	"github.com/ringcache/ringcache/objpath"
 )
 
 // Wire constants; see the package doc. They are part of the format.
@@ -21,8 +22,9 @@ const (
 
 	// MaxFrameBody bounds every frame body except a segment's.
 	MaxFrameBody = 64 << 10
-	// MaxPathLength bounds a request's path (and its scope).
-	MaxPathLength = 1024
+	// MaxPathLength bounds a request's path (and its scope and ETag): the
+	// path rules' limit, objpath.MaxLen.
+	MaxPathLength = objpath.MaxLen
 	// MaxSegmentLength bounds the data of one segment.
 	MaxSegmentLength = 64 << 20
 	// MinChunkSize is the smallest chunk size a segment may use; with
