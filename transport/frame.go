@@ -30,8 +30,11 @@ const (
 	// MinChunkSize is the smallest chunk size a segment may use; with
 	// MaxSegmentLength it bounds the CRC list of a segment to 64Ki entries.
 	MinChunkSize = 1 << 10
-	// DefaultChunkSize is the chunk size WriteSegment uses (the storage
-	// engine's chunk size).
+	// DefaultChunkSize is the chunk size WriteSegment uses for segments
+	// from memory. It is not the storage chunk (storage.ChunkSize, 16 KiB,
+	// or 64 KiB in format-1 page files): segments of cached pages carry
+	// their page file's own chunk size and CRCs (WriteFileSegment,
+	// WriteMappedSegment).
 	DefaultChunkSize = 64 << 10
 
 	maxSegmentBody = segmentFixed + 4*(MaxSegmentLength/MinChunkSize)
