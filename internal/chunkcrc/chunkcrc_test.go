@@ -162,18 +162,31 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
-// TestReadNoAlloc checks a reused Reader allocates nothing per read.
+// TestReadNoAlloc checks reads allocate nothing: ReadAt with a fresh
+// Reader each time (as a store's concurrent page reads use it), ReadStream
+// with a reused one (one per connection).
 func TestReadNoAlloc(t *testing.T) {
 	data, ch := layout(rand.New(rand.NewPCG(1, 2)), 0, 64<<10, 16<<10)
 	r := bytes.NewReader(data)
 	dst, scratch := make([]byte, 40<<10), make([]byte, 32<<10)
-	var rd Reader
 	allocs := testing.AllocsPerRun(100, func() {
+		var rd Reader
 		if err := rd.ReadAt(r, 0, ch, dst, 1000, scratch); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per ReadAt", allocs)
+	}
+	var rd Reader
+	s := &stream{r: r}
+	allocs = testing.AllocsPerRun(100, func() {
+		r.Reset(data)
+		if err := rd.ReadStream(s, ch, dst, 1000, scratch); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per ReadStream", allocs)
 	}
 }

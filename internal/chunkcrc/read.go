@@ -59,9 +59,15 @@ func (rd *Reader) ReadStream(src PieceReader, c Chunks, dst []byte, off int64, s
 	}
 	s := span{c: c, dst: dst, off: off, end: off + int64(len(dst)), scratch: scratch}
 	for i := 0; i < len(c.CRCs); {
-		j, err := rd.plan(&s, i, len(c.CRCs))
+		j, err := rd.group(&s, i, len(c.CRCs))
 		if err != nil {
 			return err
+		}
+		rd.pieces = rd.pieces[:0]
+		for k, used := i, int64(0); k < j; {
+			var p []byte
+			p, k, used = s.piece(k, j, used)
+			rd.pieces = append(rd.pieces, p)
 		}
 		err = src.ReadPieces(rd.pieces)
 		clear(rd.pieces) // no reference to the caller's buffers stays behind
@@ -99,21 +105,19 @@ func (rd *Reader) ReadAt(r io.ReaderAt, base int64, c Chunks, dst []byte, off in
 	s := span{c: c, dst: dst, off: off, end: end, scratch: scratch}
 	first, last := int((off-c.Start)/c.Size), Count(end-c.Start, c.Size)
 	for i := first; i < last; {
-		j, err := rd.plan(&s, i, last)
+		j, err := rd.group(&s, i, last)
 		if err != nil {
 			return err
 		}
 		at, _ := c.bounds(i)
 		at += base - c.Start
-		for _, p := range rd.pieces {
-			if err == nil {
-				err = readFullAt(r, p, at)
-				at += int64(len(p))
+		for k, used := i, int64(0); k < j; {
+			var p []byte
+			p, k, used = s.piece(k, j, used)
+			if err := readFullAt(r, p, at); err != nil {
+				return err
 			}
-		}
-		clear(rd.pieces)
-		if err != nil {
-			return err
+			at += int64(len(p))
 		}
 		if err := s.verify(i, j); err != nil {
 			return err
@@ -134,46 +138,53 @@ func readFullAt(r io.ReaderAt, p []byte, off int64) error {
 	return err
 }
 
-// plan sets rd.pieces to the buffers of the group of chunks [i, j) that
-// starts at i, ends by last, and returns j. A group is bounded by
-// GroupBytes and by what its edge chunks need of scratch. Consecutive
-// chunks inside the range become one piece of dst; each other chunk gets
-// its own piece of scratch.
-func (rd *Reader) plan(s *span, i, last int) (j int, err error) {
+// group returns the end j of the group of chunks [i, j) that starts at i
+// and ends by last: bounded by GroupBytes and by what its chunks not wholly
+// inside the range need of scratch (a group has at least one chunk).
+func (rd *Reader) group(s *span, i, last int) (j int, err error) {
 	limit := int64(rd.GroupBytes)
 	if limit <= 0 {
 		limit = DefaultGroupBytes
 	}
-	rd.pieces = rd.pieces[:0]
 	var group, used int64
-	prevInside := false
 	for j = i; j < last; j++ {
-		off, n := s.c.bounds(j)
+		_, n := s.c.bounds(j)
 		inside := s.inside(j)
-		if j > i && (group+n > limit || (!inside && used+n > int64(len(s.scratch)))) {
-			break
-		}
-		switch {
-		case !inside:
-			if used+n > int64(len(s.scratch)) {
+		if !inside && used+n > int64(len(s.scratch)) {
+			if j == i {
 				return 0, fmt.Errorf("%w: scratch of %d bytes for a %d-byte chunk", ErrLayout, len(s.scratch), n)
 			}
-			rd.pieces = append(rd.pieces, s.scratch[used:used+n])
-			used += n
-		case prevInside:
-			// Extends the run in dst of the chunk before.
-			run := &rd.pieces[len(rd.pieces)-1]
-			*run = (*run)[:len(*run)+int(n)]
-		default:
-			rd.pieces = append(rd.pieces, s.dst[off-s.off:off-s.off+n])
+			break
 		}
-		prevInside = inside
+		if j > i && group+n > limit {
+			break
+		}
+		if !inside {
+			used += n
+		}
 		group += n
 	}
 	return j, nil
 }
 
-// verify checks the chunks [i, j) just read (by plan's pieces) and copies
+// piece returns the buffer the next bytes of a group go to, from chunk k
+// (of a group ending at j) on, and the chunk after it: consecutive chunks
+// inside the range are one piece of dst; every other chunk is a piece of
+// scratch, after the used bytes of it the group's earlier pieces took.
+func (s *span) piece(k, j int, used int64) (p []byte, next int, nowUsed int64) {
+	off, n := s.c.bounds(k)
+	if !s.inside(k) {
+		return s.scratch[used : used+n], k + 1, used + n
+	}
+	end := off + n
+	for next = k + 1; next < j && s.inside(next); next++ {
+		_, m := s.c.bounds(next)
+		end += m
+	}
+	return s.dst[off-s.off : end-s.off], next, used
+}
+
+// verify checks the chunks [i, j) just read (into piece's buffers) and copies
 // the wanted bytes of the edge chunks from scratch into dst.
 func (s *span) verify(i, j int) error {
 	var used int64
