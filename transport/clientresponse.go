@@ -120,9 +120,13 @@ func (c *Client) readSegment(cn *clientConn, req *ReadRequest, dst []byte, seg s
 	if bp != nil {
 		c.scratch.Put(bp)
 	}
-	var me *chunkcrc.MismatchError
-	if errors.As(err, &me) {
-		return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: me.Offset}
+	if err != nil {
+		// Declared here: errors.As moves me to the heap, an allocation
+		// only failed reads should pay.
+		var me *chunkcrc.MismatchError
+		if errors.As(err, &me) {
+			return &CorruptError{Addr: cn.addr, Path: req.Path, Offset: me.Offset}
+		}
 	}
 	return err
 }
