@@ -3,11 +3,6 @@ package transport
 import (
 	"bufio"
 	"io"
-	"os"
-	"syscall"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // connReader is the client's buffered reader of a stream connection. Its
@@ -18,28 +13,20 @@ import (
 // frame, usually the trailer) into the buffer. A 64 KiB read then costs one
 // read system call for its data instead of one per piece plus one for the
 // trailer.
+//
+// readv is Linux only (connreader_linux.go); elsewhere, and for a source
+// that is not a socket, readFull reads piece by piece (connreader_other.go).
 type connReader struct {
 	src  io.Reader
-	rc   syscall.RawConn // src's; nil: readFull reads piece by piece
 	buf  []byte
 	r, w int // buffered bytes are buf[r:w]
 
-	// readv state, in the reader so that the callback given to rc.Read is
-	// bound once and a read allocates nothing.
-	iov    []unix.Iovec
-	rvN    int
-	rvErr  error
-	readvF func(fd uintptr) bool
+	rv readvState // the platform's readv state; see initReadv
 }
 
 func newConnReader(src io.Reader, size int) *connReader {
 	cr := &connReader{src: src, buf: make([]byte, size)}
-	if sc, ok := src.(syscall.Conn); ok {
-		if rc, err := sc.SyscallConn(); err == nil {
-			cr.rc = rc
-		}
-	}
-	cr.readvF = cr.readv
+	cr.initReadv()
 	return cr
 }
 
@@ -118,38 +105,18 @@ func (cr *connReader) readFull(bufs [][]byte) error {
 	if len(bufs) == 0 {
 		return nil
 	}
-	if cr.rc == nil {
-		for _, b := range bufs {
-			if _, err := io.ReadFull(cr.src, b); err != nil {
-				return unexpected(err)
-			}
-		}
-		return nil
-	}
-	cr.r, cr.w = 0, 0 // the buffer is empty: it takes what follows
-	for len(bufs) > 0 {
-		cr.iov = cr.iov[:0]
-		for _, b := range bufs {
-			cr.iov = append(cr.iov, iovecOf(b))
-		}
-		cr.iov = append(cr.iov, iovecOf(cr.buf))
-		err := cr.rc.Read(cr.readvF)
-		clear(cr.iov) // no reference to the caller's buffers stays behind
-		n := cr.rvN
-		if err == nil {
-			err = cr.rvErr
-		}
-		if err == nil && n == 0 {
-			err = io.ErrUnexpectedEOF
-		}
-		for len(bufs) > 0 && n > 0 {
-			k := min(n, len(bufs[0]))
-			bufs = consume(bufs, k)
-			n -= k
-		}
-		cr.w = n // bytes past the last slice landed in the buffer
-		if err != nil && len(bufs) > 0 {
-			return err
+	return cr.readDirect(bufs)
+}
+
+// ReadPieces is readFull, for chunkcrc.
+func (cr *connReader) ReadPieces(bufs [][]byte) error { return cr.readFull(bufs) }
+
+// readPieces fills bufs from the source with one read per slice (or more):
+// the portable path of readDirect.
+func (cr *connReader) readPieces(bufs [][]byte) error {
+	for _, b := range bufs {
+		if _, err := io.ReadFull(cr.src, b); err != nil {
+			return unexpected(err)
 		}
 	}
 	return nil
@@ -164,30 +131,4 @@ func consume(bufs [][]byte, n int) [][]byte {
 		bufs = bufs[1:]
 	}
 	return bufs
-}
-
-func iovecOf(b []byte) unix.Iovec {
-	v := unix.Iovec{Base: unsafe.SliceData(b)}
-	v.SetLen(len(b))
-	return v
-}
-
-// readv is the rc.Read callback: one readv(2) of cr.iov; false asks the
-// poller to wait until the socket is readable (honouring the deadline).
-func (cr *connReader) readv(fd uintptr) bool {
-	for {
-		n, _, errno := unix.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&cr.iov[0])), uintptr(len(cr.iov)))
-		switch errno {
-		case 0:
-			cr.rvN, cr.rvErr = int(n), nil
-			return true
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return false
-		default:
-			cr.rvN, cr.rvErr = 0, os.NewSyscallError("readv", errno)
-			return true
-		}
-	}
 }

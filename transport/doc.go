@@ -20,9 +20,11 @@
 //
 // # Page stream wire format
 //
-// All integers are big-endian. A connection starts with an 8-byte preface
-// from the client; the server does not answer it:
+// All integers are big-endian; offsets below are from the start of a frame
+// body. A connection starts with an 8-byte preface from the client; the
+// server does not answer it:
 //
+//	 0   1   2   3   4         5          8
 //	+---+---+---+---+---------+----------+
 //	| R | C | P | S | version | 0  0  0  |   version = StreamVersion (1)
 //	+---+---+---+---+---------+----------+
@@ -35,30 +37,84 @@
 //	+------+-------+-------+----------------+----------------------+
 //	  u8     u8      u16     u32
 //
-// flags and rsvd are zero in version 1. Frame types and bodies:
+// flags and rsvd are zero in version 1 (a nonzero one closes the
+// connection). Frame types and bodies:
 //
-//	request (1, client -> server), 50 bytes + path + scope + etag:
-//	  id u64 | offset i64 | length i64 | ring version u64 |
-//	  timeout µs u64 (0 = none) | flags u32 | path len u16 | scope len u16 |
-//	  etag len u16 | path | scope | etag
-//	  flags: 1 no-forward, 2 no-cache, 4 verify, 8 cached-only; etag, when
-//	  not empty, is the only object version the reader accepts.
+//	request (1, client -> server): 50 bytes + path + scope + etag
+//	[+ 8 bytes read ID when flags bit 31 is set]
+//	   0  id              u64   echoed in the response's header
+//	   8  offset          i64   first byte wanted
+//	  16  length          i64   bytes wanted
+//	  24  ring version    u64   the client's; 0 = unknown
+//	  32  timeout µs      u64   time left on the client; 0 = none
+//	  40  flags           u32   see below
+//	  44  path len        u16
+//	  46  scope len       u16
+//	  48  etag len        u16
+//	  50  path | scope | etag   (the lengths above)
+//	      read ID         u64   only when flags bit 31 is set; never 0
 //
-//	header (2), 38 bytes + etag + error:
-//	  id u64 | status u16 | ring version u64 | size i64 | version u64 |
-//	  etag len u16 | error len u16 | etag | error
+//	  flags (ReadRequest.Flags, except bit 31):
+//	    bit 0  (1)   no-forward   already forwarded once: serve it here
+//	    bit 1  (2)   no-cache     serve without caching
+//	    bit 2  (4)   verify       check cached chunks before sending them
+//	    bit 3  (8)   cached-only  only pages cached here, of exactly etag
+//	    bit 4  (16)  piece        a later piece of a split read: pages it
+//	                              starts inside of are counted by the piece
+//	                              before it
+//	    bit 31       read ID      the body ends with the 8-byte read ID
+//	                              (ReadRequest.ReadID) tying the pieces of
+//	                              one split read together
+//	    other bits are zero; a server ignores bits it does not know.
+//	  etag, when not empty, is the only object version the reader accepts.
 //
-//	segment (3), 16 + 4*n bytes, followed by data len raw bytes that the
-//	body length does NOT count (so they can be sent with sendfile):
-//	  logical offset i64 | data len u32 | chunk size u32 | crc32c[n] u32 |
-//	  <data len bytes>
+//	header (2, server -> client): 38 bytes + etag + error
+//	   0  id              u64   the request's
+//	   8  status          u16   Status (0 = OK)
+//	  10  ring version    u64   the serving node's
+//	  18  size            i64   object size
+//	  26  version         u64   cached version of the object
+//	  34  etag len        u16
+//	  36  error len       u16
+//	  38  etag | error
+//
+//	segment (3): 16 + 4*n bytes, followed by data len raw bytes that the
+//	body length does NOT count (so they can be sent with sendfile)
+//	   0  logical offset  i64   the object offset of the first data byte
+//	   8  data len        u32   in (0, MaxSegmentLength]
+//	  12  chunk size      u32   in [MinChunkSize, MaxSegmentLength]
+//	  16  crc32c[n]       u32 each
+//	      <data len bytes>
 //	  n = ceil(data len / chunk size); crc32c[i] is the CRC-32C (Castagnoli)
 //	  of data[i*chunk size : min((i+1)*chunk size, data len)].
 //
-//	trailer (4), 46 bytes + node + error:
-//	  status u16 | bytes local i64 | bytes peer i64 | bytes understore i64 |
-//	  pages hit u64 | pages missed u64 | node len u16 | error len u16 |
-//	  node | error
+//	trailer (4): 46 bytes + node + error
+//	   0  status          u16   final status of the response
+//	   2  bytes local     i64
+//	  10  bytes peer      i64
+//	  18  bytes understore i64
+//	  26  pages hit       u64
+//	  34  pages missed    u64
+//	  42  node len        u16
+//	  44  error len       u16
+//	  46  node | error
+//
+// Statuses: 0 OK, 1 not found, 2 bad request, 3 out of range, 4
+// unavailable, 5 deadline exceeded, 6 canceled, 7 internal, 8 changed, 9
+// throttled, 10 access denied, 11 too large, 12 corrupt.
+//
+// Compatibility within version 1: FlagPiece (bit 4) and the read ID (bit 31
+// and its suffix) were added after the first release of version 1, without
+// a new version, because a request without them is byte for byte the
+// original one and means what it meant: a current server answers a client
+// that predates them exactly as before (TestOldClientFrame sends such
+// frames over a socket). The other way round, a server that predates them
+// ignores FlagPiece (only its page counts differ) but refuses a read ID
+// suffix as a protocol error and closes the connection: a client that
+// splits reads (the SDK's split reads send a read ID) needs servers from
+// the same release or later. A server never answers the preface, so a
+// change a current server could not read from an old client, or that an
+// old server must not be sent, needs version 2.
 //
 // A response is exactly: header, zero or more segments, trailer. A status
 // other than StatusOK in the header means no segments follow; a non-OK status

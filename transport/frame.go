@@ -3,8 +3,10 @@ package transport
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
+
+	"github.com/ringcache/ringcache/internal/chunkcrc"
+	"github.com/ringcache/ringcache/objpath"
 )
 
 // Wire constants; see the package doc. They are part of the format.
@@ -20,15 +22,19 @@ const (
 
 	// MaxFrameBody bounds every frame body except a segment's.
 	MaxFrameBody = 64 << 10
-	// MaxPathLength bounds a request's path (and its scope).
-	MaxPathLength = 1024
+	// MaxPathLength bounds a request's path (and its scope and ETag): the
+	// path rules' limit, objpath.MaxLen.
+	MaxPathLength = objpath.MaxLen
 	// MaxSegmentLength bounds the data of one segment.
 	MaxSegmentLength = 64 << 20
 	// MinChunkSize is the smallest chunk size a segment may use; with
 	// MaxSegmentLength it bounds the CRC list of a segment to 64Ki entries.
 	MinChunkSize = 1 << 10
-	// DefaultChunkSize is the chunk size WriteSegment uses (the storage
-	// engine's chunk size).
+	// DefaultChunkSize is the chunk size WriteSegment uses for segments
+	// from memory. It is not the storage chunk (storage.ChunkSize, 16 KiB,
+	// or 64 KiB in format-1 page files): segments of cached pages carry
+	// their page file's own chunk size and CRCs (WriteFileSegment,
+	// WriteMappedSegment).
 	DefaultChunkSize = 64 << 10
 
 	maxSegmentBody = segmentFixed + 4*(MaxSegmentLength/MinChunkSize)
@@ -75,20 +81,13 @@ const (
 	flagReadID uint32 = 1 << 31
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // CRC32C returns the CRC-32C (Castagnoli) of p, the checksum of a chunk.
-func CRC32C(p []byte) uint32 { return crc32.Checksum(p, castagnoli) }
+func CRC32C(p []byte) uint32 { return chunkcrc.Sum(p) }
 
 // ChunkCRCs returns the CRC32C of every chunkSize chunk of p (the last may
 // be short), appended to dst.
 func ChunkCRCs(dst []uint32, p []byte, chunkSize int) []uint32 {
-	for len(p) > 0 {
-		n := min(chunkSize, len(p))
-		dst = append(dst, CRC32C(p[:n]))
-		p = p[n:]
-	}
-	return dst
+	return chunkcrc.AppendSums(dst, p, chunkSize)
 }
 
 func numChunks(length int64, chunkSize int) int {

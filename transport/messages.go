@@ -2,9 +2,9 @@ package transport
 
 import (
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ringcache/ringcache/objpath"
 )
 
 // Control messages: Go structs encoded with msgpack. Field tags are short
@@ -163,43 +163,22 @@ const (
 	MaxAssignSplits  = 1_000_000
 )
 
-// ValidatePath applies the shared path rules (docs/INTERNALS.md): non-empty,
-// at most MaxPathLength bytes, valid UTF-8, no NUL, no leading '/', no empty,
-// "." or ".." element, and bucket plus key for a file.
-func ValidatePath(p string) error {
-	if err := validatePrefix(p); err != nil {
-		return err
-	}
-	if strings.HasSuffix(p, "/") {
-		return fmt.Errorf("%w: path %q ends with /", ErrBadRequest, p)
-	}
-	if !strings.Contains(p, "/") {
-		return fmt.Errorf("%w: path %q has no key after the bucket", ErrBadRequest, p)
-	}
-	return nil
-}
+// ValidatePath applies the path rules of package objpath (objpath.Validate:
+// a file's path, bucket/key). Its errors match both ErrBadRequest and
+// objpath.ErrBadPath.
+func ValidatePath(p string) error { return badRequest(objpath.Validate(p)) }
 
-// validatePrefix is ValidatePath for prefixes: a trailing '/' is allowed and a
-// bucket alone is enough.
-func validatePrefix(p string) error {
-	switch {
-	case p == "":
-		return fmt.Errorf("%w: empty path", ErrBadRequest)
-	case len(p) > MaxPathLength:
-		return fmt.Errorf("%w: path longer than %d bytes", ErrBadRequest, MaxPathLength)
-	case !utf8.ValidString(p):
-		return fmt.Errorf("%w: path is not valid UTF-8", ErrBadRequest)
-	case strings.IndexByte(p, 0) >= 0:
-		return fmt.Errorf("%w: path contains NUL", ErrBadRequest)
-	case p[0] == '/':
-		return fmt.Errorf("%w: path %q starts with /", ErrBadRequest, p)
+// validatePrefix is ValidatePath for prefixes (objpath.ValidatePrefix): a
+// trailing '/' is allowed and a bucket alone is enough.
+func validatePrefix(p string) error { return badRequest(objpath.ValidatePrefix(p)) }
+
+// badRequest puts ErrBadRequest in the chain of a path error (the gRPC
+// server answers it with codes.InvalidArgument).
+func badRequest(err error) error {
+	if err == nil {
+		return nil
 	}
-	for i, e := range strings.Split(strings.TrimSuffix(p, "/"), "/") {
-		if e == "" || e == "." || e == ".." {
-			return fmt.Errorf("%w: path %q has a bad element %d (%q)", ErrBadRequest, p, i, e)
-		}
-	}
-	return nil
+	return fmt.Errorf("%w: %w", ErrBadRequest, err)
 }
 
 func pathOrPrefix(path, prefix string) error {
@@ -227,8 +206,8 @@ func (r *InvalidateRequest) Validate() error { return pathOrPrefix(r.Path, r.Pre
 
 // Validate checks the request's shape; the node checks the rest.
 func (r *LoadRequest) Validate() error {
-	if len(r.Scope) > MaxPathLength {
-		return fmt.Errorf("%w: scope longer than %d bytes", ErrBadRequest, MaxPathLength)
+	if err := objpath.ValidateScope(r.Scope); err != nil {
+		return badRequest(err)
 	}
 	return pathOrPrefix(r.Path, r.Prefix)
 }

@@ -449,7 +449,7 @@ func TestCLIAgainstARealNode(t *testing.T) {
 		{[]string{"get", "lake/d/f.bin", "--offset", strconv.Itoa(len(data) + 1), seeds}, 1, "past the end"},
 		{[]string{"get", "lake/d/missing.bin", seeds}, 1, "not found"},
 		{[]string{"get", "lake/../d/f.bin", seeds}, 2, ".."},
-		{[]string{"get", "lake//f.bin", seeds}, 2, "bad element"},
+		{[]string{"get", "lake//f.bin", seeds}, 2, "empty element"},
 		{[]string{"get", "lake/d/f.bin", "--offset", "-5", seeds}, 2, "negative"},
 		{[]string{"get", "lake/d/f.bin", "--bogus", seeds}, 2, "bogus"},
 		{[]string{"get", seeds}, 2, ""},
