@@ -399,14 +399,6 @@ func (s *s3Store) Put(ctx context.Context, p string, r io.Reader, size int64) (O
 	return s.Stat(ctx, p)
 }
 
-func noMore(r io.Reader, size int64) error {
-	var one [1]byte
-	if m, _ := io.ReadFull(r, one[:]); m > 0 {
-		return fmt.Errorf("body longer than %d bytes", size)
-	}
-	return nil
-}
-
 // putMultipart uploads parts of PartSize one after another, holding one part
 // in memory; the object appears atomically at Complete.
 func (s *s3Store) putMultipart(ctx context.Context, p, bucket, key string, r io.Reader, size int64) error {
