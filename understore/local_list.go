@@ -260,4 +260,3 @@ func (s *local) readLevel(ctx context.Context, bucket, start, kp string) ([]list
 	slices.SortFunc(out, func(a, b listEntry) int { return strings.Compare(a.key, b.key) })
 	return out, nil
 }
-
