@@ -250,21 +250,17 @@ func (s *s3Store) ReadAt(ctx context.Context, p string, want ObjectInfo, buf []b
 	return n, nil
 }
 
+// List reads one page with ListObjectsV2. The token carries S3's own
+// continuation token and the last key or prefix returned, to drop what a
+// server repeats (see s3Page).
 func (s *s3Store) List(ctx context.Context, prefix, delimiter, token string, limit int) (ListPage, error) {
 	const op = "list"
 	if err := ValidatePrefix(prefix); err != nil {
 		return ListPage{}, opErr(op, prefix, err, nil)
 	}
-	if s.bucket != "" {
-		// A prefix that names the scope itself or lies inside it.
-		b, kp := objpath.Split(prefix)
-		if s.prefix != "" && kp == s.prefix {
-			kp += "/"
-		}
-		if err := s.scope(op, b+"/"+kp); err != nil {
-			return ListPage{}, err
-		}
-		prefix = b + "/" + kp
+	prefix, err := s.scopedPrefix(op, prefix)
+	if err != nil {
+		return ListPage{}, err
 	}
 	if limit <= 0 {
 		limit = s.cfg.ListLimit
@@ -291,6 +287,31 @@ func (s *s3Store) List(ctx context.Context, prefix, delimiter, token string, lim
 	if err != nil {
 		return ListPage{}, s3Err(op, prefix, err)
 	}
+	return s3Page(out, bucket, after), nil
+}
+
+// scopedPrefix checks that a listing stays inside the store's scope (when
+// it has one). A prefix that names the scope itself ("b/scope") is taken
+// as the inside of it ("b/scope/"): it would otherwise fail the check, and
+// would also match "b/scope-other/...", which is outside.
+func (s *s3Store) scopedPrefix(op, prefix string) (string, error) {
+	if s.bucket == "" {
+		return prefix, nil
+	}
+	b, kp := objpath.Split(prefix)
+	if s.prefix != "" && kp == s.prefix {
+		kp += "/"
+	}
+	if err := s.scope(op, b+"/"+kp); err != nil {
+		return "", err
+	}
+	return b + "/" + kp, nil
+}
+
+// s3Page turns a ListObjectsV2 answer into a page, dropping the keys and
+// prefixes at or before after, and a token for the next page when the
+// answer is truncated.
+func s3Page(out *s3.ListObjectsV2Output, bucket, after string) ListPage {
 	var page ListPage
 	last := after
 	for _, o := range out.Contents {
@@ -323,7 +344,7 @@ func (s *s3Store) List(ctx context.Context, prefix, delimiter, token string, lim
 	if aws.ToBool(out.IsTruncated) {
 		page.NextToken = encodeS3Token(aws.ToString(out.NextContinuationToken), last)
 	}
-	return page, nil
+	return page
 }
 
 // rangeStart parses the first byte of a Content-Range ("bytes 10-19/100").
@@ -397,14 +418,6 @@ func (s *s3Store) Put(ctx context.Context, p string, r io.Reader, size int64) (O
 	// PutObject returns only the ETag; Stat for size, time and MetaFP. A
 	// concurrent writer may win in between; the caller sees that version.
 	return s.Stat(ctx, p)
-}
-
-func noMore(r io.Reader, size int64) error {
-	var one [1]byte
-	if m, _ := io.ReadFull(r, one[:]); m > 0 {
-		return fmt.Errorf("body longer than %d bytes", size)
-	}
-	return nil
 }
 
 // putMultipart uploads parts of PartSize one after another, holding one part
