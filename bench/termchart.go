@@ -34,6 +34,33 @@ type ChartOptions struct {
 // segments, the scale on the left and the segment labels underneath. Pure:
 // returns the text.
 func Chart(title string, segs []Segment, o ChartOptions) string {
+	o = o.withDefaults()
+	total := 0
+	for _, s := range segs {
+		total += len(s.Values)
+	}
+	if total == 0 {
+		return title + ": no data\n"
+	}
+	g := layout(segs, total, o.Width)
+	lo, hi := g.valueRange()
+	if o.Max > 0 {
+		hi = o.Max
+	}
+	labelTop, labelBot := o.Format(hi), o.Format(0)
+	if o.Log {
+		labelBot = o.Format(lo / 2)
+	}
+	lw := max(len([]rune(labelTop)), len([]rune(labelBot)))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", title)
+	g.drawRows(&b, o.Height, lw, labelTop, labelBot, scaler(lo, hi, o.Log))
+	g.drawLabels(&b, segs, lw)
+	return b.String()
+}
+
+// withDefaults fills the zero fields and clamps the size to what can draw.
+func (o ChartOptions) withDefaults() ChartOptions {
 	if o.Width == 0 {
 		o.Width = 72
 	}
@@ -43,36 +70,48 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 	if o.Format == nil {
 		o.Format = func(v float64) string { return fmt.Sprintf("%g", v) }
 	}
-	width, height, logScale, format := max(o.Width, 10), max(o.Height, 1), o.Log, o.Format
-	total := 0
-	for _, s := range segs {
-		total += len(s.Values)
-	}
-	if total == 0 {
-		return title + ": no data\n"
-	}
+	o.Width, o.Height = max(o.Width, 10), max(o.Height, 1)
+	return o
+}
+
+// chartCol is one column of a chart: a value, or the separator between two
+// segments.
+type chartCol struct {
+	v   float64
+	sep bool
+}
+
+// chartGrid is the chart's columns: per samples averaged into a column,
+// each repeated rep times (short series are stretched).
+type chartGrid struct {
+	cols     []chartCol
+	per, rep int
+}
+
+func layout(segs []Segment, total, width int) chartGrid {
 	avail := width - (len(segs) - 1)
-	per := max(1, int(math.Ceil(float64(total)/float64(max(avail, 1))))) // samples per column
-	// Short series are stretched: each sample gets rep columns.
-	rep := min(max(1, avail/total), 8)
-	type col struct {
-		v   float64
-		sep bool
+	g := chartGrid{
+		per: max(1, int(math.Ceil(float64(total)/float64(max(avail, 1))))), // samples per column
+		rep: min(max(1, avail/total), 8),
 	}
-	var cols []col
 	for i, s := range segs {
 		if i > 0 {
-			cols = append(cols, col{sep: true})
+			g.cols = append(g.cols, chartCol{sep: true})
 		}
-		for j := 0; j < len(s.Values); j += per {
-			v := avg(s.Values[j:min(j+per, len(s.Values))])
-			for range rep {
-				cols = append(cols, col{v: v})
+		for j := 0; j < len(s.Values); j += g.per {
+			v := avg(s.Values[j:min(j+g.per, len(s.Values))])
+			for range g.rep {
+				g.cols = append(g.cols, chartCol{v: v})
 			}
 		}
 	}
-	lo, hi := math.Inf(1), 0.0
-	for _, c := range cols {
+	return g
+}
+
+// valueRange is the smallest positive and the largest value drawn.
+func (g chartGrid) valueRange() (lo, hi float64) {
+	lo, hi = math.Inf(1), 0.0
+	for _, c := range g.cols {
 		if !c.sep {
 			hi = max(hi, c.v)
 			if c.v > 0 {
@@ -80,10 +119,12 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 			}
 		}
 	}
-	if o.Max > 0 {
-		hi = o.Max
-	}
-	scale := func(v float64) float64 { // 0..1
+	return lo, hi
+}
+
+// scaler maps a value to its bar height in [0, 1].
+func scaler(lo, hi float64, logScale bool) func(float64) float64 {
+	return func(v float64) float64 {
 		if hi <= 0 || v <= 0 {
 			return 0
 		}
@@ -93,14 +134,11 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 		base := lo / 2 // the smallest value still draws a bar
 		return min(math.Log(v/base)/math.Log(hi/base), 1)
 	}
+}
+
+// drawRows draws the bars top row first, eighths of a row per block.
+func (g chartGrid) drawRows(b *strings.Builder, height, lw int, labelTop, labelBot string, scale func(float64) float64) {
 	levels := height * 8
-	labelTop, labelBot := format(hi), format(0)
-	if logScale {
-		labelBot = format(lo / 2)
-	}
-	lw := max(len([]rune(labelTop)), len([]rune(labelBot)))
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", title)
 	for r := range height {
 		label := ""
 		switch r {
@@ -109,9 +147,9 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 		case height - 1:
 			label = labelBot
 		}
-		fmt.Fprintf(&b, "%*s ┤", lw, label)
+		fmt.Fprintf(b, "%*s ┤", lw, label)
 		base := (height - 1 - r) * 8
-		for _, c := range cols {
+		for _, c := range g.cols {
 			if c.sep {
 				b.WriteRune('┊')
 				continue
@@ -128,15 +166,16 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 		}
 		b.WriteByte('\n')
 	}
-	// Labels under each segment.
-	fmt.Fprintf(&b, "%*s  ", lw, "")
+}
+
+// drawLabels writes each segment's label under its columns.
+func (g chartGrid) drawLabels(b *strings.Builder, segs []Segment, lw int) {
+	fmt.Fprintf(b, "%*s  ", lw, "")
 	for i, s := range segs {
-		n := rep * ((len(s.Values) + per - 1) / per)
-		if i > 0 {
-			n++
-		}
+		n := g.rep * ((len(s.Values) + g.per - 1) / g.per)
 		l := s.Label
 		if i > 0 {
+			n++
 			l = " " + l
 		}
 		if r := []rune(l); len(r) > n {
@@ -145,7 +184,6 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 		b.WriteString(l + strings.Repeat(" ", n-len([]rune(l))))
 	}
 	b.WriteString("\n")
-	return b.String()
 }
 
 // avg is the mean of the finite values (0 when none).
