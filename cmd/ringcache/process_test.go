@@ -221,14 +221,8 @@ func TestSIGKILLOwnerUnderLoadThenRestartWarm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(testseed.New(t), 9))
 	lake := t.TempDir()
 	files := writeLake(t, rng, lake, 60)
-	n0 := newProc(t, "p0", lake, "")
-	n0.start(t)
-	n1 := newProc(t, "p1", lake, n0.gossip)
-	n2 := newProc(t, "p2", lake, n0.gossip)
-	n1.start(t)
-	n2.start(t)
-	procs := []*proc{n0, n1, n2}
-	waitMembers(t, procs, 3)
+	procs := startCluster(t, "p", lake, 3)
+	n0, n1, n2 := procs[0], procs[1], procs[2]
 
 	ctx := context.Background()
 	cl, err := client.New(ctx, client.Config{Seeds: []string{n0.grpc, n1.grpc, n2.grpc}, AttemptTimeout: 3 * time.Second})
@@ -348,6 +342,23 @@ func waitOwner(t testing.TB, cl *client.Client, p, id string) {
 }
 
 // waitMembers waits until every proc's ring has exactly the procs.
+// startCluster starts n nodes named prefix0, prefix1, ... on one lake, the
+// first the others join, and returns once each sees all n.
+func startCluster(t testing.TB, prefix, lake string, n int) []*proc {
+	t.Helper()
+	procs := make([]*proc, n)
+	for i := range procs {
+		join := ""
+		if i > 0 {
+			join = procs[0].gossip
+		}
+		procs[i] = newProc(t, prefix+strconv.Itoa(i), lake, join)
+		procs[i].start(t)
+	}
+	waitMembers(t, procs, n)
+	return procs
+}
+
 func waitMembers(t testing.TB, procs []*proc, n int) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -535,11 +546,8 @@ func TestCLIAgainstARealNode(t *testing.T) {
 func TestSIGTERMLeavesAndExitsZero(t *testing.T) {
 	lake := t.TempDir()
 	files := writeLake(t, rand.New(rand.NewPCG(testseed.New(t), 3)), lake, 5)
-	n0 := newProc(t, "t0", lake, "")
-	n0.start(t)
-	n1 := newProc(t, "t1", lake, n0.gossip)
-	n1.start(t)
-	waitMembers(t, []*proc{n0, n1}, 2)
+	two := startCluster(t, "t", lake, 2)
+	n0, n1 := two[0], two[1]
 	cl, err := client.New(context.Background(), client.Config{Seeds: []string{n0.grpc}})
 	if err != nil {
 		t.Fatal(err)
@@ -600,14 +608,7 @@ func TestSIGTERMAllNodesAtOnce(t *testing.T) {
 	// last one needed ~5.8s and exited 1 ("timeout waiting for leave broadcast").
 	const exitBound = 4 * time.Second
 	lake := t.TempDir()
-	n0 := newProc(t, "a0", lake, "")
-	n0.start(t)
-	n1 := newProc(t, "a1", lake, n0.gossip)
-	n2 := newProc(t, "a2", lake, n0.gossip)
-	n1.start(t)
-	n2.start(t)
-	procs := []*proc{n0, n1, n2}
-	waitMembers(t, procs, 3)
+	procs := startCluster(t, "a", lake, 3)
 
 	signalled := time.Now()
 	for _, p := range procs {
