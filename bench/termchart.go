@@ -34,6 +34,31 @@ type ChartOptions struct {
 // segments, the scale on the left and the segment labels underneath. Pure:
 // returns the text.
 func Chart(title string, segs []Segment, o ChartOptions) string {
+	o = o.withDefaults()
+	total := 0
+	for _, s := range segs {
+		total += len(s.Values)
+	}
+	if total == 0 {
+		return title + ": no data\n"
+	}
+	l := layoutColumns(segs, total, o.Width)
+	sc := scaleOf(l.cols, o)
+	labelTop, labelBot := o.Format(sc.hi), o.Format(0)
+	if sc.log {
+		labelBot = o.Format(sc.lo / 2)
+	}
+	lw := max(len([]rune(labelTop)), len([]rune(labelBot)))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", title)
+	writeBars(&b, l.cols, sc, o.Height, lw, labelTop, labelBot)
+	writeSegmentLabels(&b, segs, l, lw)
+	return b.String()
+}
+
+// withDefaults fills the zero fields and clamps the size to what a chart
+// can be drawn in.
+func (o ChartOptions) withDefaults() ChartOptions {
 	if o.Width == 0 {
 		o.Width = 72
 	}
@@ -43,64 +68,84 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 	if o.Format == nil {
 		o.Format = func(v float64) string { return fmt.Sprintf("%g", v) }
 	}
-	width, height, logScale, format := max(o.Width, 10), max(o.Height, 1), o.Log, o.Format
-	total := 0
-	for _, s := range segs {
-		total += len(s.Values)
-	}
-	if total == 0 {
-		return title + ": no data\n"
-	}
+	o.Width, o.Height = max(o.Width, 10), max(o.Height, 1)
+	return o
+}
+
+// chartCol is one column of a chart: a value, or the separator between
+// two segments.
+type chartCol struct {
+	v   float64
+	sep bool
+}
+
+// chartLayout is how the samples map to columns: per samples are averaged
+// into one column, and each column is drawn rep times.
+type chartLayout struct {
+	cols     []chartCol
+	per, rep int
+}
+
+// layoutColumns fits total samples into width columns (less one separator
+// between segments): long series are averaged down, short ones stretched
+// (up to 8 columns a sample) so they do not huddle at the left.
+func layoutColumns(segs []Segment, total, width int) chartLayout {
 	avail := width - (len(segs) - 1)
-	per := max(1, int(math.Ceil(float64(total)/float64(max(avail, 1))))) // samples per column
-	// Short series are stretched: each sample gets rep columns.
-	rep := min(max(1, avail/total), 8)
-	type col struct {
-		v   float64
-		sep bool
+	l := chartLayout{
+		per: max(1, int(math.Ceil(float64(total)/float64(max(avail, 1))))),
+		rep: min(max(1, avail/total), 8),
 	}
-	var cols []col
 	for i, s := range segs {
 		if i > 0 {
-			cols = append(cols, col{sep: true})
+			l.cols = append(l.cols, chartCol{sep: true})
 		}
-		for j := 0; j < len(s.Values); j += per {
-			v := avg(s.Values[j:min(j+per, len(s.Values))])
-			for range rep {
-				cols = append(cols, col{v: v})
+		for j := 0; j < len(s.Values); j += l.per {
+			v := avg(s.Values[j:min(j+l.per, len(s.Values))])
+			for range l.rep {
+				l.cols = append(l.cols, chartCol{v: v})
 			}
 		}
 	}
-	lo, hi := math.Inf(1), 0.0
+	return l
+}
+
+// chartScale maps a value to the fraction 0..1 of the chart's height.
+type chartScale struct {
+	lo, hi float64 // smallest positive and largest value (hi may be Max)
+	log    bool
+}
+
+func scaleOf(cols []chartCol, o ChartOptions) chartScale {
+	sc := chartScale{lo: math.Inf(1), log: o.Log}
 	for _, c := range cols {
 		if !c.sep {
-			hi = max(hi, c.v)
+			sc.hi = max(sc.hi, c.v)
 			if c.v > 0 {
-				lo = min(lo, c.v)
+				sc.lo = min(sc.lo, c.v)
 			}
 		}
 	}
 	if o.Max > 0 {
-		hi = o.Max
+		sc.hi = o.Max
 	}
-	scale := func(v float64) float64 { // 0..1
-		if hi <= 0 || v <= 0 {
-			return 0
-		}
-		if !logScale {
-			return min(v/hi, 1)
-		}
-		base := lo / 2 // the smallest value still draws a bar
-		return min(math.Log(v/base)/math.Log(hi/base), 1)
+	return sc
+}
+
+func (sc chartScale) frac(v float64) float64 {
+	if sc.hi <= 0 || v <= 0 {
+		return 0
 	}
+	if !sc.log {
+		return min(v/sc.hi, 1)
+	}
+	base := sc.lo / 2 // the smallest value still draws a bar
+	return min(math.Log(v/base)/math.Log(sc.hi/base), 1)
+}
+
+// writeBars draws the rows top to bottom, the top and bottom of the scale
+// labelled on the left in lw runes.
+func writeBars(b *strings.Builder, cols []chartCol, sc chartScale, height, lw int, labelTop, labelBot string) {
 	levels := height * 8
-	labelTop, labelBot := format(hi), format(0)
-	if logScale {
-		labelBot = format(lo / 2)
-	}
-	lw := max(len([]rune(labelTop)), len([]rune(labelBot)))
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", title)
 	for r := range height {
 		label := ""
 		switch r {
@@ -109,14 +154,14 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 		case height - 1:
 			label = labelBot
 		}
-		fmt.Fprintf(&b, "%*s ┤", lw, label)
+		fmt.Fprintf(b, "%*s ┤", lw, label)
 		base := (height - 1 - r) * 8
 		for _, c := range cols {
 			if c.sep {
 				b.WriteRune('┊')
 				continue
 			}
-			e := int(math.Round(scale(c.v) * float64(levels)))
+			e := int(math.Round(sc.frac(c.v) * float64(levels)))
 			switch {
 			case e >= base+8:
 				b.WriteRune(blocks[8])
@@ -128,24 +173,25 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 		}
 		b.WriteByte('\n')
 	}
-	// Labels under each segment.
-	fmt.Fprintf(&b, "%*s  ", lw, "")
+}
+
+// writeSegmentLabels writes each segment's label under its columns, cut
+// to fit them.
+func writeSegmentLabels(b *strings.Builder, segs []Segment, l chartLayout, lw int) {
+	fmt.Fprintf(b, "%*s  ", lw, "")
 	for i, s := range segs {
-		n := rep * ((len(s.Values) + per - 1) / per)
+		n := l.rep * ((len(s.Values) + l.per - 1) / l.per)
+		label := s.Label
 		if i > 0 {
-			n++
+			n++ // the separator column
+			label = " " + label
 		}
-		l := s.Label
-		if i > 0 {
-			l = " " + l
+		if r := []rune(label); len(r) > n {
+			label = string(r[:max(n, 0)])
 		}
-		if r := []rune(l); len(r) > n {
-			l = string(r[:max(n, 0)])
-		}
-		b.WriteString(l + strings.Repeat(" ", n-len([]rune(l))))
+		b.WriteString(label + strings.Repeat(" ", n-len([]rune(label))))
 	}
 	b.WriteString("\n")
-	return b.String()
 }
 
 // avg is the mean of the finite values (0 when none).
