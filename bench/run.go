@@ -109,59 +109,32 @@ func (b *Bench) Run(ctx context.Context, t Target, o RunOptions) (Run, error) {
 	}
 	col := newCollector()
 	var stop atomic.Bool
-	var next atomic.Int64
 	start := time.Now()
-	var timer *time.Timer
 	if ops == 0 {
-		timer = time.AfterFunc(dur, func() { stop.Store(true) })
+		timer := time.AfterFunc(dur, func() { stop.Store(true) })
 		defer timer.Stop()
 	}
-
 	done := make(chan struct{})
-	var series []Second
-	tickDone := make(chan struct{})
-	go func() {
-		defer close(tickDone)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		last := start
-		for {
-			select {
-			case now := <-tick.C:
-				s := col.cut(now.Sub(start), now.Sub(last))
-				last = now
-				series = append(series, s)
-				if o.OnSecond != nil {
-					o.OnSecond(s)
-				}
-			case <-done:
-				now := time.Now()
-				d := now.Sub(last)
-				if !col.pending() && d < 250*time.Millisecond {
-					return
-				}
-				s := col.cut(now.Sub(start), d)
-				if d < 250*time.Millisecond && len(series) > 0 {
-					// Too short to stand alone: fold its counts into the
-					// previous point (whose latencies stay as they were).
-					series[len(series)-1] = fold(series[len(series)-1], s)
-					return
-				}
-				series = append(series, s)
-				if o.OnSecond != nil {
-					o.OnSecond(s)
-				}
-				return
-			}
-		}
-	}()
+	seriesc := make(chan []Second, 1)
+	go func() { seriesc <- recordSeries(col, start, o.OnSecond, done) }()
+	b.runThreads(ctx, t, col, o.Index, ops, &stop)
+	elapsed := time.Since(start)
+	close(done)
+	series := <-seriesc
+	return Run{Summary: col.summary(o.Name, t.Kind(), elapsed), Series: series}, nil
+}
 
+// runThreads runs Threads workers until ops operations (when > 0) have
+// been taken, stop is set or ctx ends, and waits for them. The operation
+// counter is shared, so ops bounds the run as a whole, not each thread.
+func (b *Bench) runThreads(ctx context.Context, t Target, col *collector, index int, ops int64, stop *atomic.Bool) {
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for th := range b.cfg.Threads {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rng := ThreadRand(b.cfg.Seed, o.Index, th)
+			rng := ThreadRand(b.cfg.Seed, index, th)
 			buf := make([]byte, b.cfg.ReadSize)
 			for !stop.Load() && ctx.Err() == nil {
 				k := next.Add(1) - 1
@@ -178,10 +151,47 @@ func (b *Bench) Run(ctx context.Context, t Target, o RunOptions) (Run, error) {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	close(done)
-	<-tickDone
-	return Run{Summary: col.summary(o.Name, t.Kind(), elapsed), Series: series}, nil
+}
+
+// minPoint is the shortest last point that stands alone in a series.
+const minPoint = 250 * time.Millisecond
+
+// recordSeries cuts a point of the series every second until done is
+// closed, then the last (partial) point, and returns the series. Each
+// point goes to onSecond (when set) as it closes.
+func recordSeries(col *collector, start time.Time, onSecond func(Second), done <-chan struct{}) []Second {
+	var series []Second
+	emit := func(s Second) {
+		series = append(series, s)
+		if onSecond != nil {
+			onSecond(s)
+		}
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := start
+	for {
+		select {
+		case now := <-tick.C:
+			emit(col.cut(now.Sub(start), now.Sub(last)))
+			last = now
+		case <-done:
+			now := time.Now()
+			d := now.Sub(last)
+			if !col.pending() && d < minPoint {
+				return series
+			}
+			s := col.cut(now.Sub(start), d)
+			if d < minPoint && len(series) > 0 {
+				// Too short to stand alone: fold its counts into the
+				// previous point (whose latencies stay as they were).
+				series[len(series)-1] = fold(series[len(series)-1], s)
+				return series
+			}
+			emit(s)
+			return series
+		}
+	}
 }
 
 // fold adds point b's counts to point a, which then ends where b ends.
@@ -281,14 +291,10 @@ func (c *collector) read(lat time.Duration, n int64, st ReadStats, v Verdict, re
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.win.add(d)
-	c.tot.add(d)
-	if err != nil {
-		c.noteErr(err)
-		return
+	if c.count(d, err) {
+		c.winLat.Record(lat)
+		c.totRead.Record(lat)
 	}
-	c.winLat.Record(lat)
-	c.totRead.Record(lat)
 }
 
 func (c *collector) write(lat time.Duration, n int64, err error) {
@@ -300,13 +306,22 @@ func (c *collector) write(lat time.Duration, n int64, err error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.count(d, err) {
+		c.totWrite.Record(lat)
+	}
+}
+
+// count adds an operation's counts to the window and the run and notes
+// its error; it reports whether the operation succeeded, since only then
+// does its latency count. c.mu is held.
+func (c *collector) count(d Counts, err error) bool {
 	c.win.add(d)
 	c.tot.add(d)
 	if err != nil {
 		c.noteErr(err)
-		return
+		return false
 	}
-	c.totWrite.Record(lat)
+	return true
 }
 
 func (c *collector) noteErr(err error) {

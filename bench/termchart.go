@@ -42,24 +42,22 @@ func Chart(title string, segs []Segment, o ChartOptions) string {
 	if total == 0 {
 		return title + ": no data\n"
 	}
-	g := layout(segs, total, o.Width)
-	lo, hi := g.valueRange()
-	if o.Max > 0 {
-		hi = o.Max
-	}
-	labelTop, labelBot := o.Format(hi), o.Format(0)
-	if o.Log {
-		labelBot = o.Format(lo / 2)
+	l := layoutColumns(segs, total, o.Width)
+	sc := scaleOf(l.cols, o)
+	labelTop, labelBot := o.Format(sc.hi), o.Format(0)
+	if sc.log {
+		labelBot = o.Format(sc.lo / 2)
 	}
 	lw := max(len([]rune(labelTop)), len([]rune(labelBot)))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n", title)
-	g.drawRows(&b, o.Height, lw, labelTop, labelBot, scaler(lo, hi, o.Log))
-	g.drawLabels(&b, segs, lw)
+	writeBars(&b, l.cols, sc, o.Height, lw, labelTop, labelBot)
+	writeSegmentLabels(&b, segs, l, lw)
 	return b.String()
 }
 
-// withDefaults fills the zero fields and clamps the size to what can draw.
+// withDefaults fills the zero fields and clamps the size to what a chart
+// can be drawn in.
 func (o ChartOptions) withDefaults() ChartOptions {
 	if o.Width == 0 {
 		o.Width = 72
@@ -74,70 +72,79 @@ func (o ChartOptions) withDefaults() ChartOptions {
 	return o
 }
 
-// chartCol is one column of a chart: a value, or the separator between two
-// segments.
+// chartCol is one column of a chart: a value, or the separator between
+// two segments.
 type chartCol struct {
 	v   float64
 	sep bool
 }
 
-// chartGrid is the chart's columns: per samples averaged into a column,
-// each repeated rep times (short series are stretched).
-type chartGrid struct {
+// chartLayout is how the samples map to columns: per samples are averaged
+// into one column, and each column is drawn rep times.
+type chartLayout struct {
 	cols     []chartCol
 	per, rep int
 }
 
-func layout(segs []Segment, total, width int) chartGrid {
+// layoutColumns fits total samples into width columns (less one separator
+// between segments): long series are averaged down, short ones stretched
+// (up to 8 columns a sample) so they do not huddle at the left.
+func layoutColumns(segs []Segment, total, width int) chartLayout {
 	avail := width - (len(segs) - 1)
-	g := chartGrid{
-		per: max(1, int(math.Ceil(float64(total)/float64(max(avail, 1))))), // samples per column
+	l := chartLayout{
+		per: max(1, int(math.Ceil(float64(total)/float64(max(avail, 1))))),
 		rep: min(max(1, avail/total), 8),
 	}
 	for i, s := range segs {
 		if i > 0 {
-			g.cols = append(g.cols, chartCol{sep: true})
+			l.cols = append(l.cols, chartCol{sep: true})
 		}
-		for j := 0; j < len(s.Values); j += g.per {
-			v := avg(s.Values[j:min(j+g.per, len(s.Values))])
-			for range g.rep {
-				g.cols = append(g.cols, chartCol{v: v})
+		for j := 0; j < len(s.Values); j += l.per {
+			v := avg(s.Values[j:min(j+l.per, len(s.Values))])
+			for range l.rep {
+				l.cols = append(l.cols, chartCol{v: v})
 			}
 		}
 	}
-	return g
+	return l
 }
 
-// valueRange is the smallest positive and the largest value drawn.
-func (g chartGrid) valueRange() (lo, hi float64) {
-	lo, hi = math.Inf(1), 0.0
-	for _, c := range g.cols {
+// chartScale maps a value to the fraction 0..1 of the chart's height.
+type chartScale struct {
+	lo, hi float64 // smallest positive and largest value (hi may be Max)
+	log    bool
+}
+
+func scaleOf(cols []chartCol, o ChartOptions) chartScale {
+	sc := chartScale{lo: math.Inf(1), log: o.Log}
+	for _, c := range cols {
 		if !c.sep {
-			hi = max(hi, c.v)
+			sc.hi = max(sc.hi, c.v)
 			if c.v > 0 {
-				lo = min(lo, c.v)
+				sc.lo = min(sc.lo, c.v)
 			}
 		}
 	}
-	return lo, hi
-}
-
-// scaler maps a value to its bar height in [0, 1].
-func scaler(lo, hi float64, logScale bool) func(float64) float64 {
-	return func(v float64) float64 {
-		if hi <= 0 || v <= 0 {
-			return 0
-		}
-		if !logScale {
-			return min(v/hi, 1)
-		}
-		base := lo / 2 // the smallest value still draws a bar
-		return min(math.Log(v/base)/math.Log(hi/base), 1)
+	if o.Max > 0 {
+		sc.hi = o.Max
 	}
+	return sc
 }
 
-// drawRows draws the bars top row first, eighths of a row per block.
-func (g chartGrid) drawRows(b *strings.Builder, height, lw int, labelTop, labelBot string, scale func(float64) float64) {
+func (sc chartScale) frac(v float64) float64 {
+	if sc.hi <= 0 || v <= 0 {
+		return 0
+	}
+	if !sc.log {
+		return min(v/sc.hi, 1)
+	}
+	base := sc.lo / 2 // the smallest value still draws a bar
+	return min(math.Log(v/base)/math.Log(sc.hi/base), 1)
+}
+
+// writeBars draws the rows top to bottom, the top and bottom of the scale
+// labelled on the left in lw runes.
+func writeBars(b *strings.Builder, cols []chartCol, sc chartScale, height, lw int, labelTop, labelBot string) {
 	levels := height * 8
 	for r := range height {
 		label := ""
@@ -149,12 +156,12 @@ func (g chartGrid) drawRows(b *strings.Builder, height, lw int, labelTop, labelB
 		}
 		fmt.Fprintf(b, "%*s ┤", lw, label)
 		base := (height - 1 - r) * 8
-		for _, c := range g.cols {
+		for _, c := range cols {
 			if c.sep {
 				b.WriteRune('┊')
 				continue
 			}
-			e := int(math.Round(scale(c.v) * float64(levels)))
+			e := int(math.Round(sc.frac(c.v) * float64(levels)))
 			switch {
 			case e >= base+8:
 				b.WriteRune(blocks[8])
@@ -168,20 +175,21 @@ func (g chartGrid) drawRows(b *strings.Builder, height, lw int, labelTop, labelB
 	}
 }
 
-// drawLabels writes each segment's label under its columns.
-func (g chartGrid) drawLabels(b *strings.Builder, segs []Segment, lw int) {
+// writeSegmentLabels writes each segment's label under its columns, cut
+// to fit them.
+func writeSegmentLabels(b *strings.Builder, segs []Segment, l chartLayout, lw int) {
 	fmt.Fprintf(b, "%*s  ", lw, "")
 	for i, s := range segs {
-		n := g.rep * ((len(s.Values) + g.per - 1) / g.per)
-		l := s.Label
+		n := l.rep * ((len(s.Values) + l.per - 1) / l.per)
+		label := s.Label
 		if i > 0 {
-			n++
-			l = " " + l
+			n++ // the separator column
+			label = " " + label
 		}
-		if r := []rune(l); len(r) > n {
-			l = string(r[:max(n, 0)])
+		if r := []rune(label); len(r) > n {
+			label = string(r[:max(n, 0)])
 		}
-		b.WriteString(l + strings.Repeat(" ", n-len([]rune(l))))
+		b.WriteString(label + strings.Repeat(" ", n-len([]rune(label))))
 	}
 	b.WriteString("\n")
 }
