@@ -45,10 +45,10 @@ func newMetrics(n *Node) *metrics {
 		Help: "Bytes served by this node, by where it got them: local page store, another node, or the under-store.",
 	}, []string{"source"})
 	m.hits = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "ringcache_cache_hits_total", Help: "Pages served from the local page store.",
+		Name: "ringcache_cache_hits_total", Help: "Pages a read got without a request of its own: from the local page store, or from a fetch another read started.",
 	})
 	m.misses = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "ringcache_cache_misses_total", Help: "Pages that had to be fetched from the under-store.",
+		Name: "ringcache_cache_misses_total", Help: "Pages a read had to fetch, from a peer (warm handoff) or from the under-store.",
 	})
 	m.readDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "ringcache_read_duration_seconds",
