@@ -70,6 +70,19 @@ func defaultScope(p string) string {
 // whose shared Stat began more than the sync interval before the caller
 // arrived (always, when force is set) runs one more.
 func (n *Node) fileMeta(ctx context.Context, p, scope string, force bool) (storage.FileMeta, error) {
+	m, _, err := n.fileMetaVia(ctx, p, scope, force, nil)
+	return m, err
+}
+
+// firstRun reads a cold read's first run of pages and learns the version
+// they belong to (readFirst bound to one read).
+type firstRun func(ctx context.Context) (understore.ObjectInfo, *prefetched, error)
+
+// fileMetaVia is fileMeta where a check this caller leads is made with
+// first, when given, instead of a Stat: the metadata comes with the read's
+// first bytes, which are returned too (nil when a Stat, or another
+// caller's check, answered). The freshness rules are fileMeta's.
+func (n *Node) fileMetaVia(ctx context.Context, p, scope string, force bool, first firstRun) (storage.FileMeta, *prefetched, error) {
 	if scope == "" {
 		scope = defaultScope(p)
 	}
@@ -77,23 +90,23 @@ func (n *Node) fileMeta(ctx context.Context, p, scope string, force bool) (stora
 	if !force {
 		if m, ok := n.store.Lookup(p); ok {
 			if at, ok := n.meta.syncedAt(p); ok && arrived.Sub(at) < n.cfg.SyncInterval && m.Scope == scope {
-				return m, nil
+				return m, nil, nil
 			}
 		}
 	}
 	for {
-		r, err := n.statOnce(ctx, p, scope)
+		r, err := n.statOnce(ctx, p, scope, first)
 		if statFreshFor(r.checked, arrived, force, n.cfg.SyncInterval) {
 			if err != nil {
-				return storage.FileMeta{}, err
+				return storage.FileMeta{}, nil, err
 			}
-			return r.meta, nil
+			return r.meta, r.pre, nil
 		}
 		// The shared Stat (or its failure) began before this caller
 		// arrived and is too old for it: it has finished, so the next one
 		// begins later.
 		if ctx.Err() != nil {
-			return storage.FileMeta{}, ctx.Err()
+			return storage.FileMeta{}, nil, ctx.Err()
 		}
 	}
 }
@@ -110,18 +123,26 @@ func statFreshFor(checked, arrived time.Time, force bool, sync time.Duration) bo
 type statResult struct {
 	meta    storage.FileMeta
 	checked time.Time
+	pre     *prefetched // the first bytes, when a ReadFirst made the check
 }
 
-// statOnce checks the under-store and records the file's metadata, shared
-// by the concurrent callers for one path and scope.
-func (n *Node) statOnce(ctx context.Context, p, scope string) (statResult, error) {
+// statOnce checks the under-store (with first when given, else a Stat) and
+// records the file's metadata, shared by the concurrent callers for one
+// path and scope: a joiner waits for the metadata the leader learns.
+func (n *Node) statOnce(ctx context.Context, p, scope string, first firstRun) (statResult, error) {
 	v, err, _ := n.meta.group.Do(p+"\x00"+scope, func() (any, error) {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.UnderStoreTimeout)
 		defer cancel()
 		checked := n.now()
 		r := statResult{checked: checked}
-		info, err := n.under.Stat(sctx, p)
-		n.metrics.understoreReq.WithLabelValues("stat", understoreResult(err)).Inc()
+		var info understore.ObjectInfo
+		var err error
+		if first != nil {
+			info, r.pre, err = first(sctx)
+		} else {
+			info, err = n.under.Stat(sctx, p)
+			n.metrics.understoreReq.WithLabelValues("stat", understoreResult(err)).Inc()
+		}
 		if err != nil {
 			if errors.Is(err, understore.ErrNotFound) {
 				// Gone from the under-store: nothing cached may be served.

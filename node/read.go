@@ -91,6 +91,8 @@ type localRead struct {
 	verify     bool // check every chunk of cached pages (FlagVerify)
 	noCache    bool // fetch missing pages without caching them (FlagNoCache)
 	piece      bool // a piece of a split read (FlagPiece)
+
+	pre *prefetched // the first bytes, read with the metadata (cold read)
 }
 
 // windowPage is one page of a read window: cached (h, or verified), or in
@@ -173,7 +175,15 @@ func (n *Node) readMeta(ctx context.Context, rd *localRead) (storage.FileMeta, e
 		}
 		return m, nil
 	}
-	m, err := n.fileMeta(ctx, req.Path, req.Scope, rd.verify)
+	var first firstRun
+	if fr := n.firstRunReader(rd); fr != nil {
+		off, length := n.firstRunSpan(rd)
+		first = func(ctx context.Context) (understore.ObjectInfo, *prefetched, error) {
+			return n.readFirst(ctx, fr, req.Path, off, length)
+		}
+	}
+	m, pre, err := n.fileMetaVia(ctx, req.Path, req.Scope, rd.verify, first)
+	rd.pre = pre
 	if err != nil {
 		return m, err
 	}
@@ -217,7 +227,7 @@ func missingCachedOnly(rd *localRead, wStart uint32, pages []windowPage) error {
 // consecutive missing pages are fetched as one run (one ranged request),
 // pages already in flight for another read are joined.
 func (n *Node) startFetches(ctx context.Context, rd *localRead, wStart uint32, pages []windowPage) {
-	read := n.underReader(rd.req.Path, rd.m)
+	read := withPrefetched(rd.pre, rd.m.Content.ETag, n.underReader(rd.req.Path, rd.m))
 	wEnd := wStart + uint32(len(pages)) - 1
 	for idx := wStart; idx <= wEnd; idx++ {
 		if pages[idx-wStart].cached() {

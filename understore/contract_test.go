@@ -171,6 +171,7 @@ func runContract(t *testing.T, b backend) {
 	t.Run("PutSizeMismatch", func(t *testing.T) { testPutSizeMismatch(t, b) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, b) })
 	t.Run("Buckets", func(t *testing.T) { testBuckets(t, b) })
+	t.Run("ReadFirst", func(t *testing.T) { testReadFirst(t, b) })
 	if b.s3 {
 		t.Run("Scope", func(t *testing.T) { testScope(t, b) })
 		t.Run("Multipart", func(t *testing.T) { testMultipart(t, b) })

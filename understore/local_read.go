@@ -58,3 +58,40 @@ func checkOpenVersion(f *os.File, p string, want ObjectInfo) error {
 	}
 	return nil
 }
+
+// ReadFirst reads len(buf) bytes at off of whatever version is current and
+// returns that version's info, from one open descriptor: fstat names the
+// version, pread reads it, a second fstat catches a writer that rewrote the
+// inode meanwhile (ErrChanged). A short read only at the end (io.EOF).
+func (s *local) ReadFirst(ctx context.Context, p string, buf []byte, off int64) (ObjectInfo, int, error) {
+	if err := checkRead(p, buf, off); err != nil {
+		return ObjectInfo{}, 0, err
+	}
+	if hidden(p) {
+		return ObjectInfo{}, 0, opErr("read", p, ErrNotFound, nil)
+	}
+	if err := ctx.Err(); err != nil {
+		return ObjectInfo{}, 0, opErr("read", p, nil, err)
+	}
+	f, err := s.root.Open(p)
+	if err != nil {
+		return ObjectInfo{}, 0, localErr("read", p, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return ObjectInfo{}, 0, localErr("read", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return ObjectInfo{}, 0, opErr("read", p, ErrNotFound, errors.New("not a regular file"))
+	}
+	info := localInfo(p, fi)
+	n, err := f.ReadAt(buf, off)
+	if err != nil && err != io.EOF {
+		return ObjectInfo{}, n, localErr("read", p, err)
+	}
+	if cerr := checkOpenVersion(f, p, info); cerr != nil {
+		return ObjectInfo{}, 0, cerr
+	}
+	return info, n, err // nil or io.EOF, as io.ReaderAt
+}
