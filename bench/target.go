@@ -105,6 +105,27 @@ func (s *delayStore) ReadAt(ctx context.Context, path string, want understore.Ob
 	return s.Store.ReadAt(ctx, path, want, p, off)
 }
 
+// ReadFirst is one request like the under-store's own (a ranged read that
+// names the version): the node learns a cold read's metadata from it, so
+// the delay is paid once, as from a real object store.
+func (s *delayStore) ReadFirst(ctx context.Context, path string, p []byte, off int64) (understore.ObjectInfo, int, error) {
+	fr, ok := s.Store.(interface {
+		ReadFirst(ctx context.Context, path string, p []byte, off int64) (understore.ObjectInfo, int, error)
+	})
+	if !ok { // a Stat, then the read of that version
+		info, err := s.Stat(ctx, path)
+		if err != nil {
+			return info, 0, err
+		}
+		n, err := s.ReadAt(ctx, path, info, p, off)
+		return info, n, err
+	}
+	if err := s.wait(ctx); err != nil {
+		return understore.ObjectInfo{}, 0, err
+	}
+	return fr.ReadFirst(ctx, path, p, off)
+}
+
 func (s *delayStore) List(ctx context.Context, prefix, delimiter, token string, limit int) (understore.ListPage, error) {
 	if err := s.wait(ctx); err != nil {
 		return understore.ListPage{}, err

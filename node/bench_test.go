@@ -62,6 +62,17 @@ func (d delayStore) ReadAt(ctx context.Context, p string, want understore.Object
 	return d.Store.ReadAt(ctx, p, want, buf, off)
 }
 
+// ReadFirst passes the under-store's one-request cold read through, with
+// one delay.
+func (d delayStore) ReadFirst(ctx context.Context, p string, buf []byte, off int64) (understore.ObjectInfo, int, error) {
+	if err := d.wait(ctx); err != nil {
+		return understore.ObjectInfo{}, 0, err
+	}
+	return d.Store.(interface {
+		ReadFirst(ctx context.Context, path string, p []byte, off int64) (understore.ObjectInfo, int, error)
+	}).ReadFirst(ctx, p, buf, off)
+}
+
 // writeBigFile puts size bytes of pseudo-random data at p.
 func writeBigFile(b *testing.B, under understore.Store, p string, size int64) {
 	b.Helper()

@@ -175,12 +175,17 @@ func (n *Node) readMeta(ctx context.Context, rd *localRead) (storage.FileMeta, e
 		}
 		return m, nil
 	}
-	var first firstRun
-	if fr := n.firstRunReader(rd); fr != nil {
-		off, length := n.firstRunSpan(rd)
-		first = func(ctx context.Context) (understore.ObjectInfo, *prefetched, error) {
-			return n.readFirst(ctx, fr, req.Path, off, length)
+	// Decided only when this read leads a check: a read answered by fresh
+	// metadata (every warm read) pays nothing for it.
+	first := func(ctx context.Context) (understore.ObjectInfo, *prefetched, error) {
+		fr := n.firstRunReader(rd)
+		if fr == nil {
+			info, err := n.under.Stat(ctx, req.Path)
+			n.metrics.understoreReq.WithLabelValues("stat", understoreResult(err)).Inc()
+			return info, nil, err
 		}
+		off, length := n.firstRunSpan(rd)
+		return n.readFirst(ctx, fr, req.Path, off, length)
 	}
 	m, pre, err := n.fileMetaVia(ctx, req.Path, req.Scope, rd.verify, first)
 	rd.pre = pre
