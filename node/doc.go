@@ -9,8 +9,10 @@
 //     already forwarded, forward it once to the owner; if the owner cannot be
 //     reached, serve it here.
 //  2. Make sure the file's metadata is fresh: metadata older than the sync
-//     interval is re-checked with one Stat on the under-store (single-flight
-//     per path); a new content fingerprint starts a new version in the store.
+//     interval is re-checked with one request to the under-store
+//     (single-flight per path): a Stat, or for a cold read the ranged read
+//     of its first pages, which names their version too (ReadFirst); a new
+//     content fingerprint starts a new version in the store.
 //  3. Cached pages are sent straight from their page files (sendfile); the
 //     reader verifies each chunk's CRC32C. Missing pages are fetched from the
 //     under-store in coalesced ranges, once per page however many readers
