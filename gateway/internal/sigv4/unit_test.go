@@ -32,7 +32,7 @@ func TestCanonicalSignatureAgreesWithSDK(t *testing.T) {
 		in := &signingInput{
 			method: pick([]string{"GET", "PUT", "HEAD"}), path: pick([]string{"/", "/b/k", "/b/a%20b/%C3%BC%2A~", "/b//x"}),
 			query: url.Values{}, headers: map[string][]string{"host": {pick([]string{"h", "127.0.0.1:7200", "example.com:80"})}},
-			scope: credentialScope{"AK", tm.Format(scopeDate), pick([]string{"us-east-1", "eu-west-3"}), "s3"},
+			scope:       credentialScope{"AK", tm.Format(scopeDate), pick([]string{"us-east-1", "eu-west-3"}), "s3"},
 			payloadHash: pick([]string{unsignedPayload, strings.Repeat("e3", 32)}), time: tm, presigned: rng.IntN(2) == 0,
 		}
 		for range rng.IntN(4) {
@@ -87,8 +87,8 @@ func TestDateHeaderAndZeroContentLength(t *testing.T) {
 		"X-Amz-Content-Sha256": {strings.Repeat("e3", 32)},
 	}}
 	in := &signingInput{method: "PUT", path: "/b/dir/", query: url.Values{}, signedHeaders: []string{"content-length", "date", "host", "x-amz-content-sha256"},
-		headers:     map[string][]string{"content-length": {"0"}, "date": r.Header["Date"], "host": {"gw:7200"}, "x-amz-content-sha256": r.Header["X-Amz-Content-Sha256"]},
-		scope:       credentialScope{"AK", "20260304", "r", "s3"}, payloadHash: strings.Repeat("e3", 32), time: now,
+		headers: map[string][]string{"content-length": {"0"}, "date": r.Header["Date"], "host": {"gw:7200"}, "x-amz-content-sha256": r.Header["X-Amz-Content-Sha256"]},
+		scope:   credentialScope{"AK", "20260304", "r", "s3"}, payloadHash: strings.Repeat("e3", 32), time: now,
 	}
 	sig := canonicalSignature(in, "SK")
 	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AK/20260304/r/s3/aws4_request, SignedHeaders=content-length;date;host;x-amz-content-sha256, Signature="+sig)
