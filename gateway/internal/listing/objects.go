@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ringcache/ringcache/understore"
@@ -29,7 +30,7 @@ func (l *Lister) ListObjects(ctx context.Context, q Query) (any, error) {
 	}
 	var page understore.ListPage
 	if q.MaxKeys > 0 {
-		if page, err = l.page(ctx, k); err != nil {
+		if page, err = l.nonEmptyPage(ctx, k); err != nil {
 			return nil, err
 		}
 	}
@@ -67,10 +68,35 @@ func startOf(q Query) (pageKey, error) {
 	return k, nil
 }
 
+// maxEmptyPages bounds the empty-but-truncated under-store pages one
+// request follows (see nonEmptyPage) before it answers with an empty page
+// and a token, which v2 clients follow anyway.
+const maxEmptyPages = 16
+
+// nonEmptyPage is the page k names, or, when that page is empty but not
+// the last (an S3 server that repeats what the previous page returned, all
+// of it filtered out), the first non-empty page after it. A v1 client has
+// no token to continue from an empty page: its next marker is the last
+// entry of the page.
+func (l *Lister) nonEmptyPage(ctx context.Context, k pageKey) (understore.ListPage, error) {
+	for range maxEmptyPages {
+		page, err := l.page(ctx, k)
+		if err != nil || len(page.Objects)+len(page.Prefixes) > 0 || page.NextToken == "" {
+			return page, err
+		}
+		k.kind, k.start = startToken, page.NextToken
+	}
+	return l.page(ctx, k)
+}
+
 // page returns the under-store page k names, from the cache or the store.
 func (l *Lister) page(ctx context.Context, k pageKey) (understore.ListPage, error) {
 	page, err := l.pages.get(ctx, k, func(ctx context.Context) (understore.ListPage, error) {
-		return l.fetch(ctx, k)
+		page, err := l.fetch(ctx, k)
+		if err != nil {
+			return page, err
+		}
+		return rollUp(page, k.bucket+"/"+k.prefix, k.delimiter), nil
 	})
 	if err != nil {
 		return understore.ListPage{}, l.storeErr(k, err)
@@ -139,4 +165,36 @@ func listAfterByPaging(ctx context.Context, st Store, prefix, delimiter, after s
 		}
 		token = pg.NextToken
 	}
+}
+
+// rollUp makes a page S3-shaped where a server is not: a key that holds the
+// delimiter after the prefix is a common prefix, not a key (gofakes3 lists
+// a marker "dir/" both ways under delimiter "/"), and a common prefix is
+// listed once. Real S3 pages pass through unchanged.
+func rollUp(page understore.ListPage, prefix, delimiter string) understore.ListPage {
+	if delimiter == "" {
+		return page
+	}
+	rolled := false
+	for _, o := range page.Objects {
+		if strings.Contains(o.Path[min(len(prefix), len(o.Path)):], delimiter) {
+			rolled = true
+			break
+		}
+	}
+	if !rolled {
+		return page
+	}
+	out := understore.ListPage{NextToken: page.NextToken, Prefixes: slices.Clone(page.Prefixes)}
+	for _, o := range page.Objects {
+		rest := o.Path[min(len(prefix), len(o.Path)):]
+		if i := strings.Index(rest, delimiter); i >= 0 {
+			out.Prefixes = append(out.Prefixes, o.Path[:len(o.Path)-len(rest)+i+len(delimiter)])
+			continue
+		}
+		out.Objects = append(out.Objects, o)
+	}
+	slices.Sort(out.Prefixes)
+	out.Prefixes = slices.Compact(out.Prefixes)
+	return out
 }
