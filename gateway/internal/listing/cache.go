@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -49,6 +50,9 @@ type pageCache struct {
 	now          func() time.Time
 
 	group singleflight.Group
+	// waiting counts requests waiting on an under-store call (tests use it
+	// to know that concurrent misses have joined one flight).
+	waiting atomic.Int64
 
 	mu    sync.Mutex
 	lru   *list.List // of *cacheEntry, most recently used first
@@ -91,6 +95,8 @@ func (c *pageCache) get(ctx context.Context, k pageKey, fetch func(context.Conte
 		}
 		return page, err
 	})
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
 	select {
 	case r := <-ch:
 		if r.Err != nil {
