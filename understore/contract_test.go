@@ -167,6 +167,7 @@ func runContract(t *testing.T, b backend) {
 	t.Run("Changed", func(t *testing.T) { testChanged(t, b) })
 	t.Run("NeverMixed", func(t *testing.T) { testNeverMixed(t, b) })
 	t.Run("List", func(t *testing.T) { testList(t, b) })
+	t.Run("ListAfter", func(t *testing.T) { testListAfter(t, b) })
 	t.Run("BadPaths", func(t *testing.T) { testBadPaths(t, b) })
 	t.Run("PutSizeMismatch", func(t *testing.T) { testPutSizeMismatch(t, b) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, b) })
@@ -454,6 +455,87 @@ func testList(t *testing.T, b backend) {
 	}
 	if _, err := st.List(ctx, bucket+"/", "", "garbage!", 0); !errors.Is(err, understore.ErrBadRequest) {
 		t.Errorf("List bad token = %v, want ErrBadRequest", err)
+	}
+}
+
+// listAfterAll is ListAfter's first page followed by List pages to the end.
+func listAfterAll(t *testing.T, st understore.Store, prefix, delim, after string, limit int) (objs, prefixes []string) {
+	t.Helper()
+	ctx := ctxT(t)
+	pg, err := st.(understore.AfterLister).ListAfter(ctx, prefix, delim, after, limit)
+	for pages := 1; ; pages++ {
+		if err != nil {
+			t.Fatalf("ListAfter(%q, %q, %q, limit %d) page %d: %v", prefix, delim, after, limit, pages, err)
+		}
+		if limit > 0 && len(pg.Objects)+len(pg.Prefixes) > limit {
+			t.Fatalf("page has %d entries > limit %d", len(pg.Objects)+len(pg.Prefixes), limit)
+		}
+		for _, o := range pg.Objects {
+			objs = append(objs, o.Path)
+		}
+		prefixes = append(prefixes, pg.Prefixes...)
+		if pg.NextToken == "" {
+			return objs, prefixes
+		}
+		if pages > 100 {
+			t.Fatal("ListAfter does not terminate")
+		}
+		pg, err = st.List(ctx, prefix, delim, pg.NextToken, limit)
+	}
+}
+
+// testListAfter: ListAfter lists strictly after a key, skips a common
+// prefix the key falls inside of, and continues with List's tokens.
+func testListAfter(t *testing.T, b backend) {
+	bucket := b.newBucket(t)
+	st := b.open(t, "")
+	for _, k := range []string{"a-b", "a/1", "a/2", "a/b/3", "c", "d/e/f", "z"} {
+		put(t, st, bucket+"/"+k, []byte(k))
+	}
+	full := func(ks ...string) []string {
+		var out []string
+		for _, k := range ks {
+			out = append(out, bucket+"/"+k)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		prefix, delim, after string
+		objs, prefixes       []string
+	}{
+		{"", "", "", full("a-b", "a/1", "a/2", "a/b/3", "c", "d/e/f", "z"), nil},
+		{"", "", "a/1", full("a/2", "a/b/3", "c", "d/e/f", "z"), nil},
+		{"", "", "a/1x", full("a/2", "a/b/3", "c", "d/e/f", "z"), nil},
+		{"", "/", "a/1", full("c", "z"), full("d/")},
+		{"", "/", "a/", full("c", "z"), full("d/")},
+		{"", "/", "a", full("a-b", "c", "z"), full("a/", "d/")},
+		{"", "-", "a", full("a/1", "a/2", "a/b/3", "c", "d/e/f", "z"), full("a-")},
+		{"a/", "", "0", full("a/1", "a/2", "a/b/3"), nil},
+		{"a/", "", "b", nil, nil},
+		{"a/", "/", "a/1", full("a/2"), full("a/b/")},
+		{"", "", "zz", nil, nil},
+		{"", "", "d/e/f", full("z"), nil},
+	} {
+		for _, limit := range []int{0, 1, 2} {
+			objs, pfx := listAfterAll(t, st, bucket+"/"+tc.prefix, tc.delim, tc.after, limit)
+			if !slices.Equal(objs, tc.objs) || !slices.Equal(pfx, tc.prefixes) {
+				t.Errorf("prefix %q delim %q after %q limit %d: got %q %q, want %q %q",
+					tc.prefix, tc.delim, tc.after, limit, objs, pfx, tc.objs, tc.prefixes)
+			}
+		}
+	}
+	al := st.(understore.AfterLister)
+	ctx := ctxT(t)
+	for _, after := range []string{"a\x00b", strings.Repeat("k", understore.MaxPathLen+1), "\xff"} {
+		if _, err := al.ListAfter(ctx, bucket+"/", "", after, 0); !errors.Is(err, understore.ErrBadRequest) {
+			t.Errorf("ListAfter after %q = %v, want ErrBadRequest", after, err)
+		}
+	}
+	if _, err := al.ListAfter(ctx, "nosuchbucket/", "", "a", 0); !errors.Is(err, understore.ErrNotFound) {
+		t.Errorf("ListAfter missing bucket = %v, want ErrNotFound", err)
+	}
+	if _, err := al.ListAfter(ctx, bucket+"/../", "", "a", 0); !errors.Is(err, understore.ErrBadPath) {
+		t.Errorf("ListAfter bad prefix = %v, want ErrBadPath", err)
 	}
 }
 

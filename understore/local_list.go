@@ -46,26 +46,58 @@ func (s *local) List(ctx context.Context, prefix, delimiter, token string, limit
 	if err := ValidatePrefix(prefix); err != nil {
 		return ListPage{}, opErr(op, prefix, err, nil)
 	}
-	if limit <= 0 {
-		limit = s.cfg.ListLimit
-	}
-	bucket, kp := objpath.Split(prefix)
 	var after *localToken // nil on the first page
 	if token != "" {
+		_, kp := objpath.Split(prefix)
 		tok, err := decodeLocalToken(token, kp)
 		if err != nil {
 			return ListPage{}, opErr(op, prefix, ErrBadRequest, err)
 		}
 		after = &tok
 	}
+	return s.list(ctx, op, prefix, delimiter, after, limit)
+}
+
+// ListAfter is List starting strictly after the key after (AfterLister).
+// A token of the last key returned has the same meaning, so this is List
+// with a token made from after.
+func (s *local) ListAfter(ctx context.Context, prefix, delimiter, after string, limit int) (ListPage, error) {
+	const op = "list"
+	if err := ValidatePrefix(prefix); err != nil {
+		return ListPage{}, opErr(op, prefix, err, nil)
+	}
+	if err := checkAfter(op, prefix, after); err != nil {
+		return ListPage{}, err
+	}
+	var tok *localToken
+	if after != "" {
+		tok = &localToken{last: after}
+	}
+	return s.list(ctx, op, prefix, delimiter, tok, limit)
+}
+
+// list is one page after the position after (nil: from the start).
+func (s *local) list(ctx context.Context, op, prefix, delimiter string, after *localToken, limit int) (ListPage, error) {
+	if limit <= 0 {
+		limit = s.cfg.ListLimit
+	}
+	bucket, kp := objpath.Split(prefix)
 	if err := s.checkBucket(op, prefix, bucket); err != nil {
 		return ListPage{}, err
 	}
-	ents, err := s.listEntries(ctx, bucket, kp, delimiter)
+	ents, err := s.listEntries(ctx, bucket, kp, delimiter, after.key())
 	if err != nil {
 		return ListPage{}, localErr(op, prefix, err)
 	}
 	return s.pageOf(ents, bucket, after, limit), nil
+}
+
+// key is the last key the token covers; "" (nothing) for a nil token.
+func (t *localToken) key() string {
+	if t == nil {
+		return ""
+	}
+	return t.last
 }
 
 // covers reports whether the page that ended at t already returned e (or,
@@ -75,8 +107,11 @@ func (t *localToken) covers(e listEntry) bool {
 }
 
 // listEntries returns the sorted keys and common prefixes under kp in the
-// bucket, starting at the deepest directory kp names.
-func (s *local) listEntries(ctx context.Context, bucket, kp, delimiter string) ([]listEntry, error) {
+// bucket, starting at the deepest directory kp names. Keys at or before
+// after are left out of a recursive walk (and whole directories of them
+// are not read) so that later pages of a big listing cost less; pageOf
+// filters the rest.
+func (s *local) listEntries(ctx context.Context, bucket, kp, delimiter, after string) ([]listEntry, error) {
 	start := bucket
 	if i := strings.LastIndexByte(kp, '/'); i >= 0 {
 		start = bucket + "/" + kp[:i]
@@ -87,7 +122,7 @@ func (s *local) listEntries(ctx context.Context, bucket, kp, delimiter string) (
 		// a big bucket does not walk all of it.
 		return s.readLevel(ctx, bucket, start, kp)
 	}
-	keys, err := s.walkKeys(ctx, bucket, start, kp, 0)
+	keys, err := s.walkKeys(ctx, bucket, start, kp, after, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -150,11 +185,13 @@ func groupKeys(keys []string, kp, delimiter string) []listEntry {
 }
 
 // walkKeys returns the sorted keys (relative to bucket) of the objects
-// under the directory start that begin with kp; max > 0 stops after that
-// many. It descends only into directories that can hold such keys. Walk
+// under the directory start that begin with kp and sort after after; max >
+// 0 stops after that many. It descends only into directories that can hold
+// such keys: a directory dk that sorts before after, and is not a prefix of
+// it, holds only keys before after (they differ from after inside dk). Walk
 // order is not key order ("a/b" sorts after "a-b" but is visited first), so
 // it collects, then sorts.
-func (s *local) walkKeys(ctx context.Context, bucket, start, kp string, max int) ([]string, error) {
+func (s *local) walkKeys(ctx context.Context, bucket, start, kp, after string, max int) ([]string, error) {
 	var keys []string
 	err := fs.WalkDir(s.root.FS(), start, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -184,9 +221,12 @@ func (s *local) walkKeys(ctx context.Context, bucket, start, kp string, max int)
 			if !strings.HasPrefix(dk, kp) && !strings.HasPrefix(kp, dk) {
 				return fs.SkipDir
 			}
+			if dk < after && !strings.HasPrefix(after, dk) {
+				return fs.SkipDir
+			}
 			return nil
 		}
-		if !strings.HasPrefix(key, kp) || !s.isObject(name, d) {
+		if key <= after || !strings.HasPrefix(key, kp) || !s.isObject(name, d) {
 			return nil
 		}
 		keys = append(keys, key)
@@ -244,7 +284,7 @@ func (s *local) readLevel(ctx context.Context, bucket, start, kp string) ([]list
 			if !strings.HasPrefix(dk, kp) {
 				continue
 			}
-			some, err := s.walkKeys(ctx, bucket, name, dk, 1)
+			some, err := s.walkKeys(ctx, bucket, name, dk, "", 1)
 			if err != nil {
 				return nil, err
 			}
@@ -260,3 +300,5 @@ func (s *local) readLevel(ctx context.Context, bucket, start, kp string) ([]list
 	slices.SortFunc(out, func(a, b listEntry) int { return strings.Compare(a.key, b.key) })
 	return out, nil
 }
+
+var _ AfterLister = (*local)(nil)

@@ -255,24 +255,9 @@ func (s *s3Store) ReadAt(ctx context.Context, p string, want ObjectInfo, buf []b
 // server repeats (see s3Page).
 func (s *s3Store) List(ctx context.Context, prefix, delimiter, token string, limit int) (ListPage, error) {
 	const op = "list"
-	if err := ValidatePrefix(prefix); err != nil {
-		return ListPage{}, opErr(op, prefix, err, nil)
-	}
-	prefix, err := s.scopedPrefix(op, prefix)
+	in, bucket, err := s.listInput(op, prefix, delimiter, limit)
 	if err != nil {
 		return ListPage{}, err
-	}
-	if limit <= 0 {
-		limit = s.cfg.ListLimit
-	}
-	bucket, kp := objpath.Split(prefix)
-	in := &s3.ListObjectsV2Input{
-		Bucket:  &bucket,
-		Prefix:  aws.String(kp),
-		MaxKeys: aws.Int32(int32(min(limit, 1<<30))),
-	}
-	if delimiter != "" {
-		in.Delimiter = aws.String(delimiter)
 	}
 	var after string // last key or prefix the previous page returned
 	if token != "" {
@@ -288,6 +273,52 @@ func (s *s3Store) List(ctx context.Context, prefix, delimiter, token string, lim
 		return ListPage{}, s3Err(op, prefix, err)
 	}
 	return s3Page(out, bucket, after), nil
+}
+
+// ListAfter is List's first page with StartAfter (AfterLister). The page
+// is filtered against after like a continued page, for servers that return
+// a common prefix that after falls inside of (S3 skips it).
+func (s *s3Store) ListAfter(ctx context.Context, prefix, delimiter, after string, limit int) (ListPage, error) {
+	const op = "list"
+	in, bucket, err := s.listInput(op, prefix, delimiter, limit)
+	if err != nil {
+		return ListPage{}, err
+	}
+	if err := checkAfter(op, prefix, after); err != nil {
+		return ListPage{}, err
+	}
+	if after != "" {
+		in.StartAfter = aws.String(after)
+	}
+	out, err := s.client.ListObjectsV2(ctx, in)
+	if err != nil {
+		return ListPage{}, s3Err(op, prefix, err)
+	}
+	return s3Page(out, bucket, after), nil
+}
+
+// listInput checks a List's prefix and scope and builds its request.
+func (s *s3Store) listInput(op, prefix, delimiter string, limit int) (*s3.ListObjectsV2Input, string, error) {
+	if err := ValidatePrefix(prefix); err != nil {
+		return nil, "", opErr(op, prefix, err, nil)
+	}
+	prefix, err := s.scopedPrefix(op, prefix)
+	if err != nil {
+		return nil, "", err
+	}
+	if limit <= 0 {
+		limit = s.cfg.ListLimit
+	}
+	bucket, kp := objpath.Split(prefix)
+	in := &s3.ListObjectsV2Input{
+		Bucket:  aws.String(bucket),
+		Prefix:  aws.String(kp),
+		MaxKeys: aws.Int32(int32(min(limit, 1<<30))),
+	}
+	if delimiter != "" {
+		in.Delimiter = aws.String(delimiter)
+	}
+	return in, bucket, nil
 }
 
 // scopedPrefix checks that a listing stays inside the store's scope (when
@@ -512,3 +543,5 @@ func (s *s3Store) Buckets(ctx context.Context) ([]string, error) {
 	slices.Sort(out)
 	return out, nil
 }
+
+var _ AfterLister = (*s3Store)(nil)

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Every error a Store returns for one of these conditions
@@ -101,6 +102,35 @@ type Store interface {
 	// Close releases the Store's resources (the local store's directory
 	// handle). Using the Store after Close is an error.
 	Close() error
+}
+
+// AfterLister is implemented by Stores that can start a listing strictly
+// after a given key (S3's StartAfter, v1's marker) without paging through
+// everything before it. Both Stores of this package implement it; it is a
+// separate interface so that wrappers of Store need not.
+type AfterLister interface {
+	// ListAfter is List's first page, restricted to the keys and common
+	// prefixes that sort strictly after after. after is a key relative to
+	// the bucket (not a "bucket/key" path) and need not exist or start with
+	// the prefix: it only positions the listing. A common prefix sorts as
+	// itself, so after "a/1" (or "a/") with delimiter "/" skips the whole
+	// prefix "a/", as S3 does. An empty after is List from the start. The
+	// returned NextToken continues with List.
+	ListAfter(ctx context.Context, prefix, delimiter, after string, limit int) (ListPage, error)
+}
+
+// checkAfter validates ListAfter's after: S3's key limits (MaxPathLen
+// bytes of UTF-8, no NUL); it is not a path, so no element rules.
+func checkAfter(op, prefix, after string) error {
+	switch {
+	case len(after) > MaxPathLen:
+		return opErr(op, prefix, ErrBadRequest, fmt.Errorf("start key of %d bytes > %d", len(after), MaxPathLen))
+	case !utf8.ValidString(after):
+		return opErr(op, prefix, ErrBadRequest, errors.New("start key is not UTF-8"))
+	case strings.IndexByte(after, 0) >= 0:
+		return opErr(op, prefix, ErrBadRequest, errors.New("start key has a NUL byte"))
+	}
+	return nil
 }
 
 // HTTPClient is what the S3 store sends requests through (*http.Client
