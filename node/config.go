@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/ringcache/ringcache/gateway"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -50,8 +51,13 @@ type Config struct {
 	// HTTPAddr serves /metrics, /healthz, /readyz, /v1/... Default
 	// 127.0.0.1:7180; "-" disables it.
 	HTTPAddr string
-	// S3Addr, when set, is advertised in node metadata for the S3 gateway.
+	// S3Addr, when set, is where the node serves its S3 gateway (and what
+	// node metadata advertises). Empty: no gateway.
 	S3Addr string
+	// S3 configures the gateway (authentication, keys, limits); its
+	// SyncInterval, Logger and Registerer come from the node. The
+	// under-store must also list buckets (gateway.Store) for it.
+	S3 gateway.Config
 	// AdvertiseHost is what other nodes and clients dial. Default: the
 	// listen host, or its first non-loopback address when it listens on all.
 	AdvertiseHost string
@@ -181,6 +187,17 @@ func (c *Config) Validate() error {
 			return bad("scope quota %q=%d: needs a prefix and a positive size", prefix, size)
 		}
 	}
+	if c.S3Addr != "" {
+		if _, _, err := net.SplitHostPort(c.S3Addr); err != nil {
+			return bad("s3-addr %q: %v", c.S3Addr, err)
+		}
+		if _, ok := c.UnderStore.(gateway.Store); !ok {
+			return bad("the S3 gateway needs an under-store that lists buckets")
+		}
+		if err := c.gatewayConfig().Validate(); err != nil {
+			return bad("s3 gateway: %v", err)
+		}
+	}
 	if c.GossipProfile != "lan" && c.GossipProfile != "local" {
 		return bad("gossip profile %q: want lan or local", c.GossipProfile)
 	}
@@ -188,6 +205,16 @@ func (c *Config) Validate() error {
 		return bad("coalesce pages and max read length must be positive")
 	}
 	return c.Ring.Validate()
+}
+
+// gatewayConfig is the S3 gateway's configuration: the node's sync
+// interval (listings are as fresh as file metadata) unless set.
+func (c *Config) gatewayConfig() gateway.Config {
+	g := c.S3
+	if g.SyncInterval == 0 {
+		g.SyncInterval = c.SyncInterval
+	}
+	return g
 }
 
 // loadOrCreateID returns the node id kept in dir/node-id, creating it once.

@@ -105,6 +105,9 @@ func (n *Node) Stat(ctx context.Context, req *transport.StatRequest) (*transport
 		Version: m.Version, Owner: owner, Pinned: m.Pinned, Scope: m.Scope, RingVersion: n.ring().Version()}
 	total := pagefetch.PageCount(m.Size, n.cfg.PageSize)
 	resp.TotalPages = int64(total)
+	if req.NoPages {
+		return resp, nil
+	}
 	for i := range total {
 		if n.store.HasPage(storage.PageKey{File: m.ID, Version: m.Version, Index: i}) {
 			resp.CachedPages++
@@ -342,4 +345,16 @@ func (n *Node) Assign(ctx context.Context, req *transport.AssignRequest) (*trans
 		out.Assignments = append(out.Assignments, transport.Assignment{Split: a.Split, Node: a.Node, PreferredRank: a.PreferredRank})
 	}
 	return out, nil
+}
+
+// StatObject is Stat for the S3 gateway in this process: the owner's view
+// of the object's metadata (fresh within the sync interval, so a HEAD
+// costs no under-store request), with errors matching the transport
+// sentinels as read errors do.
+func (n *Node) StatObject(ctx context.Context, path string) (transport.StatResponse, error) {
+	resp, err := n.Stat(ctx, &transport.StatRequest{Path: path, RingVersion: n.ring().Version(), NoPages: true})
+	if err != nil {
+		return transport.StatResponse{}, statusFromRPC(err)
+	}
+	return *resp, nil
 }

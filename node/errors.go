@@ -124,3 +124,32 @@ func permanentRPC(err error) bool {
 	}
 	return false
 }
+
+// statusFromRPC maps a control RPC's gRPC status to the transport
+// sentinels, so in-process callers test one set of errors.
+func statusFromRPC(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return streamStatus(err)
+	}
+	s := transport.StatusInternal
+	switch st.Code() {
+	case codes.InvalidArgument:
+		s = transport.StatusBadRequest
+	case codes.NotFound:
+		s = transport.StatusNotFound
+	case codes.OutOfRange:
+		s = transport.StatusOutOfRange
+	case codes.PermissionDenied:
+		s = transport.StatusAccessDenied
+	case codes.ResourceExhausted:
+		s = transport.StatusThrottled
+	case codes.DeadlineExceeded:
+		s = transport.StatusDeadlineExceeded
+	case codes.Canceled:
+		s = transport.StatusCanceled
+	case codes.Unavailable:
+		s = transport.StatusUnavailable
+	}
+	return transport.Errorf(s, "%s", st.Message())
+}

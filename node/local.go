@@ -20,7 +20,11 @@ type LocalClusterConfig struct {
 	Template Config
 	// Addrs gives node i its gRPC, gossip and HTTP addresses; nil means
 	// 127.0.0.1 with kernel-picked ports.
-	Addrs  func(i int) (grpcAddr, gossipAddr, httpAddr string)
+	Addrs func(i int) (grpcAddr, gossipAddr, httpAddr string)
+	// S3Addr gives node i its S3 gateway address; nil means 127.0.0.1
+	// with a kernel-picked port when Template.S3Addr is set, and no
+	// gateway otherwise.
+	S3Addr func(i int) string
 	Logger *slog.Logger
 }
 
@@ -48,6 +52,12 @@ func StartLocalCluster(ctx context.Context, cfg LocalClusterConfig) (*LocalClust
 		nc.GRPCAddr, nc.GossipAddr, nc.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 		if cfg.Addrs != nil {
 			nc.GRPCAddr, nc.GossipAddr, nc.HTTPAddr = cfg.Addrs(i)
+		}
+		switch {
+		case cfg.S3Addr != nil:
+			nc.S3Addr = cfg.S3Addr(i)
+		case nc.S3Addr != "":
+			nc.S3Addr = "127.0.0.1:0"
 		}
 		if nc.GossipProfile == "" {
 			nc.GossipProfile = "local"

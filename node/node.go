@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/ringcache/ringcache/gateway"
 	"context"
 	"errors"
 	"fmt"
@@ -35,13 +36,15 @@ type Node struct {
 	srv     *transport.Server
 	peers   *transport.Client
 	httpSrv *http.Server
+	s3      *gateway.Gateway // nil without S3Addr
 	metrics *metrics
 	meta    *metaCache
 	fetch   *pagefetch.Fetcher
 
-	grpcLis, httpLis net.Listener
-	grpcAddr         string // advertised
-	httpAddr         string // advertised
+	grpcLis, httpLis, s3Lis net.Listener
+	grpcAddr                string // advertised
+	httpAddr                string // advertised
+	s3Addr                  string // advertised
 
 	// prev is the ring before the latest change and when it changed: the
 	// previous owner of a file may still hold its pages (warm handoff).
@@ -85,6 +88,9 @@ func (n *Node) Store() *storage.Store { return n.store }
 // Metrics serves the node's Prometheus metrics (what /metrics serves).
 func (n *Node) Metrics() http.Handler { return n.metricsHandler() }
 
+// S3Addr is the S3 gateway's advertised address ("" without a gateway).
+func (n *Node) S3Addr() string { return n.s3Addr }
+
 // Close leaves the cluster gracefully, finishes in-flight reads, syncs the
 // journal and stops everything.
 func (n *Node) Close(ctx context.Context) error {
@@ -95,6 +101,12 @@ func (n *Node) Close(ctx context.Context) error {
 	// Long-lived streams (ring watches) end now; reads get to finish.
 	n.stopOnce()
 	var errs []error
+	// S3 clients first: their GETs are reads of this node and its peers.
+	if n.s3 != nil {
+		if err := n.s3.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("node: s3 gateway: %w", err))
+		}
+	}
 	if n.members != nil {
 		// Leave gossips StateLeaving first, and returns at once when
 		// nobody is left to hear it (the whole cluster stopping).
@@ -136,7 +148,10 @@ func (n *Node) teardown() {
 	if n.httpSrv != nil {
 		n.httpSrv.Close()
 	}
-	for _, l := range []net.Listener{n.grpcLis, n.httpLis} {
+	if n.s3 != nil {
+		n.s3.Close()
+	}
+	for _, l := range []net.Listener{n.grpcLis, n.httpLis, n.s3Lis} {
 		if l != nil {
 			l.Close()
 		}

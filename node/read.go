@@ -155,7 +155,7 @@ func (n *Node) resolveRead(ctx context.Context, req *transport.ReadRequest) (*lo
 	}
 	rd.m = m
 	rd.end = min(req.Offset+req.Length, m.Size)
-	rd.hdr = transport.ReadHeader{RingVersion: n.ring().Version(), Size: m.Size, ETag: m.Content.ETag, Version: m.Version}
+	rd.hdr = transport.ReadHeader{RingVersion: n.ring().Version(), Size: m.Size, ETag: m.Content.ETag, Version: m.Version, ModTime: m.Content.ModTime}
 	rd.key = storage.PageKey{File: m.ID, Version: m.Version}
 	if rd.end > req.Offset {
 		rd.first, rd.last = uint32(req.Offset/rd.pageSize), uint32((rd.end-1)/rd.pageSize)

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/ringcache/ringcache/gateway"
 	"context"
 	"errors"
 	"fmt"
@@ -53,8 +54,13 @@ func Start(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := n.waitInRing(ctx); err != nil {
 		return nil, err
 	}
+	// The S3 listener was bound (and advertised) with the others; requests
+	// wait in its backlog until the node has a ring to route them by.
+	if err := n.startGateway(); err != nil {
+		return nil, err
+	}
 	n.ready.Store(true)
-	n.log.Info("node ready", "grpc", n.grpcAddr, "http", n.httpAddr, "gossip", n.members.LocalAddr(),
+	n.log.Info("node ready", "grpc", n.grpcAddr, "http", n.httpAddr, "s3", n.s3Addr, "gossip", n.members.LocalAddr(),
 		"ring", n.ring().VersionString(), "pages", n.store.Stats().Pages)
 	return n, nil
 }
@@ -150,6 +156,12 @@ func (n *Node) listen() (adv string, err error) {
 		}
 		n.httpAddr = net.JoinHostPort(adv, strconv.Itoa(n.httpLis.Addr().(*net.TCPAddr).Port))
 	}
+	if cfg.S3Addr != "" {
+		if n.s3Lis, err = net.Listen("tcp", cfg.S3Addr); err != nil {
+			return "", fmt.Errorf("node: listen s3-addr: %w", err)
+		}
+		n.s3Addr = net.JoinHostPort(adv, strconv.Itoa(n.s3Lis.Addr().(*net.TCPAddr).Port))
+	}
 	return adv, nil
 }
 
@@ -188,6 +200,29 @@ func (n *Node) startServers() error {
 	return nil
 }
 
+// startGateway serves the S3 gateway on its listener, reading through this
+// node (and so through the cluster) and listing from the under-store.
+func (n *Node) startGateway() error {
+	if n.s3Lis == nil {
+		return nil
+	}
+	gcfg := n.cfg.gatewayConfig()
+	gcfg.Logger = n.log.With("component", "s3")
+	gcfg.Registerer = n.metrics.reg
+	var err error
+	if n.s3, err = gateway.New(gcfg, n, n.cfg.UnderStore.(gateway.Store)); err != nil {
+		return fmt.Errorf("node: s3 gateway: %w", err)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.s3.Serve(n.s3Lis); err != nil && !n.closing.Load() {
+			n.log.Error("s3 gateway stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
 // joinCluster gossips as joining, switches to active (the servers already
 // serve) and starts remembering ring changes for warm handoff.
 func (n *Node) joinCluster(adv string) error {
@@ -218,7 +253,7 @@ func (n *Node) membershipConfig(adv string) membership.Config {
 		Ring:      cfg.Ring,
 		Logger:    n.log.With("component", "membership"),
 		Meta: membership.Meta{
-			GRPCAddr: n.grpcAddr, HTTPAddr: n.httpAddr, S3Addr: cfg.S3Addr, Zone: cfg.Zone,
+			GRPCAddr: n.grpcAddr, HTTPAddr: n.httpAddr, S3Addr: n.s3Addr, Zone: cfg.Zone,
 			Capacity: n.store.Stats().CapacityBytes, PageSize: cfg.PageSize, State: membership.StateJoining, Build: cfg.Build,
 		},
 	}

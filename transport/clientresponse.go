@@ -20,7 +20,7 @@ func (c *Client) readResponse(cn *clientConn, id uint64, req *ReadRequest, dst [
 	if h.typ != frameHeader {
 		return res, true, fmt.Errorf("%w: frame type %d, want a header", ErrProtocol, h.typ)
 	}
-	gotID, hdr, err := parseHeader(body)
+	gotID, hdr, err := parseHeader(body, req.Flags&FlagModTime != 0)
 	if err != nil {
 		return res, true, err
 	}

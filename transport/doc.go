@@ -62,6 +62,8 @@
 //	    bit 4  (16)  piece        a later piece of a split read: pages it
 //	                              starts inside of are counted by the piece
 //	                              before it
+//	    bit 5  (32)  mod time     the header ends with the object's
+//	                              modification time (below)
 //	    bit 31       read ID      the body ends with the 8-byte read ID
 //	                              (ReadRequest.ReadID) tying the pieces of
 //	                              one split read together
@@ -77,6 +79,9 @@
 //	  34  etag len        u16
 //	  36  error len       u16
 //	  38  etag | error
+//	  then, only when the request set the mod-time flag: the object's
+//	  modification time, i64 Unix nanoseconds (0 = unknown). A server that
+//	  predates the flag ignores it and omits the field.
 //
 //	segment (3): 16 + 4*n bytes, followed by data len raw bytes that the
 //	body length does NOT count (so they can be sent with sendfile)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ringcache/ringcache/internal/chunkcrc"
 	"github.com/ringcache/ringcache/objpath"
@@ -75,6 +76,11 @@ const (
 	// inside of is counted (stats, hit/miss metrics) by the piece before,
 	// so the pieces' page counts add up to those of the read in one request.
 	FlagPiece uint32 = 1 << 4
+	// FlagModTime: the reader wants ReadHeader.ModTime (the S3 gateway's
+	// Last-Modified). The header frame then ends with 8 more bytes, the
+	// Unix time in nanoseconds; a reader that does not set the flag (every
+	// older one) gets the header it knows.
+	FlagModTime uint32 = 1 << 5
 
 	// flagReadID is on the wire only: the request body ends with the
 	// 8-byte ReadRequest.ReadID. ReadRequest.Flags never holds it.
@@ -123,6 +129,9 @@ type ReadHeader struct {
 	Size        int64  // object size
 	ETag        string
 	Version     uint64 // cached version of the object
+	// ModTime is the object's modification time at the under-store; sent
+	// only to readers that set FlagModTime (zero otherwise).
+	ModTime time.Time
 }
 
 // ReadStats are the per-call statistics of the trailer.
@@ -243,9 +252,13 @@ func parseRequest(p []byte) (id uint64, r ReadRequest, timeoutMicros uint64, err
 	return id, r, timeoutMicros, nil
 }
 
-func appendHeader(b []byte, id uint64, h *ReadHeader) []byte {
+// withModTime adds the 8-byte ModTime suffix (FlagModTime).
+func appendHeader(b []byte, id uint64, h *ReadHeader, withModTime bool) []byte {
 	etag, msg := clip(h.ETag), clip(h.Error)
 	n := headerFixed + len(etag) + len(msg)
+	if withModTime {
+		n += 8
+	}
 	start := len(b)
 	b = append(b, make([]byte, FrameHeaderSize+headerFixed)...)
 	putFrameHeader(b[start:], frameHeader, n)
@@ -258,10 +271,20 @@ func appendHeader(b []byte, id uint64, h *ReadHeader) []byte {
 	binary.BigEndian.PutUint16(p[34:], uint16(len(etag)))
 	binary.BigEndian.PutUint16(p[36:], uint16(len(msg)))
 	b = append(b, etag...)
-	return append(b, msg...)
+	b = append(b, msg...)
+	if withModTime {
+		var ns int64
+		if !h.ModTime.IsZero() {
+			ns = h.ModTime.UnixNano()
+		}
+		b = binary.BigEndian.AppendUint64(b, uint64(ns))
+	}
+	return b
 }
 
-func parseHeader(p []byte) (id uint64, h ReadHeader, err error) {
+// withModTime says the request set FlagModTime, so the frame may end with
+// the ModTime suffix (a server that predates the flag omits it).
+func parseHeader(p []byte, withModTime bool) (id uint64, h ReadHeader, err error) {
 	if len(p) < headerFixed {
 		return 0, h, fmt.Errorf("%w: short header frame", ErrProtocol)
 	}
@@ -272,6 +295,12 @@ func parseHeader(p []byte) (id uint64, h ReadHeader, err error) {
 	h.Version = binary.BigEndian.Uint64(p[26:])
 	el := int(binary.BigEndian.Uint16(p[34:]))
 	ml := int(binary.BigEndian.Uint16(p[36:]))
+	if withModTime && headerFixed+el+ml+8 == len(p) {
+		if ns := int64(binary.BigEndian.Uint64(p[len(p)-8:])); ns != 0 {
+			h.ModTime = time.Unix(0, ns).UTC()
+		}
+		p = p[:len(p)-8]
+	}
 	if headerFixed+el+ml != len(p) {
 		return 0, h, fmt.Errorf("%w: header frame lengths do not add up", ErrProtocol)
 	}

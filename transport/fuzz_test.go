@@ -19,7 +19,7 @@ func seedResponses() []struct {
 	off, n int64
 } {
 	data := pattern(3, 200000)
-	ok := appendHeader(nil, 1, &ReadHeader{Size: int64(len(data)), ETag: "e"})
+	ok := appendHeader(nil, 1, &ReadHeader{Size: int64(len(data)), ETag: "e"}, false)
 	seg := func(b []byte, off, n int64) []byte {
 		crcs := ChunkCRCs(nil, data[off:off+n], MinChunkSize)
 		b = appendSegmentHeader(b, off, n, MinChunkSize, crcs)
@@ -29,7 +29,7 @@ func seedResponses() []struct {
 	full = appendTrailer(full, StatusOK, "", &ReadStats{BytesLocal: 5, Node: "n"})
 	bad := bytes.Clone(full)
 	bad[len(ok)+FrameHeaderSize+segmentFixed+4*3+100] ^= 0xff // corrupt data
-	notFound := appendTrailer(appendHeader(nil, 1, &ReadHeader{Status: StatusNotFound, Error: "no"}), StatusOK, "", &ReadStats{})
+	notFound := appendTrailer(appendHeader(nil, 1, &ReadHeader{Status: StatusNotFound, Error: "no"}, false), StatusOK, "", &ReadStats{})
 	return []struct {
 		b      []byte
 		off, n int64

@@ -47,6 +47,9 @@ type StatRequest struct {
 	Path        string `msgpack:"path"`
 	RingVersion uint64 `msgpack:"ring"`
 	NoForward   bool   `msgpack:"nofwd"`
+	// NoPages skips counting the cached pages (CachedBytes, CachedPages
+	// stay 0): the S3 gateway's HEAD needs only the metadata.
+	NoPages bool `msgpack:"nopages,omitempty"`
 }
 
 // StatResponse describes one file as its owner sees it.

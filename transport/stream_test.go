@@ -447,7 +447,7 @@ func TestProtocolViolations(t *testing.T) {
 	huge = append(huge, frameRequest, 0, 0, 0, 0xff, 0xff, 0xff, 0xff)
 	badVersion := []byte{'R', 'C', 'P', 'S', 9, 0, 0, 0}
 	wrongType := appendPreface(nil)
-	wrongType = appendHeader(wrongType, 1, &ReadHeader{})
+	wrongType = appendHeader(wrongType, 1, &ReadHeader{}, false)
 	badLens := appendRequest(appendPreface(nil), 1, &ReadRequest{Path: "lake/x"}, 0)
 	badLens[PrefaceSize+FrameHeaderSize+44] = 0xff // path length past the frame
 	for name, b := range map[string][]byte{

@@ -108,7 +108,7 @@ func (w *responseWriter) WriteHeader(h ReadHeader) error {
 	}
 	w.headerSent = true
 	w.header = h
-	w.buf = appendHeader(w.buf[:0], w.id, &h)
+	w.buf = appendHeader(w.buf[:0], w.id, &h, w.req.Flags&FlagModTime != 0)
 	return w.put(w.buf)
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/internal/cli"
 	"github.com/ringcache/ringcache/node"
 	"github.com/ringcache/ringcache/understore"
@@ -34,7 +35,7 @@ type nodeCmd struct {
 	HTTPAddr     string        `name:"http-addr" default:"127.0.0.1:7180" placeholder:"ADDR" help:"/metrics, /healthz, /readyz, /v1/..., /debug/pprof/."`
 	S3Addr       string        `name:"s3-addr" placeholder:"ADDR" help:"S3-compatible gateway address (empty: off)."`
 	S3Auth       string        `name:"s3-auth" default:"sigv4" enum:"sigv4,none" help:"Gateway authentication: sigv4 or none."`
-	S3Keys       []string      `name:"s3-keys" placeholder:"ACCESS:SECRET" help:"Keys the gateway accepts."`
+	S3Keys       []string      `name:"s3-keys" placeholder:"ACCESS:SECRET" help:"Keys the gateway accepts (comma separated)."`
 	Advertise    string        `name:"advertise-host" placeholder:"HOST" help:"Host other nodes and clients dial (default: the listen host, or its first non-loopback address)."`
 	Join         []string      `name:"join" placeholder:"ADDR" help:"Gossip addresses of existing members."`
 	Zone         string        `name:"zone" help:"Zone label carried in node metadata."`
@@ -90,8 +91,16 @@ func (f *nodeCmd) config() (node.Config, error) {
 	if f.TLSCert != "" || f.TLSKey != "" || f.TLSCA != "" {
 		return cfg, cli.Usagef(nodeName, "--tls-cert/--tls-key/--tls-ca: TLS is not implemented yet")
 	}
-	if f.S3Addr != "" {
-		return cfg, cli.Usagef(nodeName, "--s3-addr: the S3 gateway is not implemented yet")
+	cfg.S3.Auth = f.S3Auth
+	if len(f.S3Keys) > 0 {
+		keys, err := gateway.ParseKeys(strings.Join(f.S3Keys, ","))
+		if err != nil {
+			return cfg, cli.Usagef(nodeName, "--s3-keys: %v", err)
+		}
+		cfg.S3.Keys = keys
+	}
+	if f.S3Addr != "" && f.S3Auth == gateway.AuthSigV4 && len(cfg.S3.Keys) == 0 {
+		return cfg, cli.Usagef(nodeName, "--s3-addr with --s3-auth sigv4 needs --s3-keys ACCESS:SECRET (or --s3-auth none on a trusted network)")
 	}
 	return cfg, nil
 }

@@ -1,0 +1,135 @@
+package gateway
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/ringcache/ringcache/gateway/internal/listing"
+	"github.com/ringcache/ringcache/transport"
+)
+
+// writeXML answers 200 with v as an S3 XML document.
+func (q *request) writeXML(v any) error {
+	body, err := xml.Marshal(v)
+	if err != nil {
+		return errInternal(err)
+	}
+	h := q.w.Header()
+	h.Set("Content-Type", "application/xml")
+	h.Set("Content-Length", strconv.Itoa(len(xml.Header)+len(body)))
+	q.writeHeader(http.StatusOK)
+	if q.r.Method == http.MethodHead {
+		return nil
+	}
+	n1, _ := q.w.Write([]byte(xml.Header))
+	n2, _ := q.w.Write(body)
+	q.bytesOut = int64(n1 + n2)
+	return nil
+}
+
+func (g *Gateway) listBuckets(q *request) error {
+	res, err := g.lister.ListBuckets(q.ctx)
+	if err != nil {
+		return err
+	}
+	return q.writeXML(res)
+}
+
+// requireBucket answers NoSuchBucket for a bucket the under-store lacks.
+func (g *Gateway) requireBucket(q *request) error {
+	ok, err := g.lister.BucketExists(q.ctx, q.rt.bucket)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errNoSuchBucket()
+	}
+	return nil
+}
+
+func (g *Gateway) headBucket(q *request) error {
+	if err := g.requireBucket(q); err != nil {
+		return err
+	}
+	q.w.Header().Set("x-amz-bucket-region", g.cfg.Region)
+	q.writeHeader(http.StatusOK)
+	return nil
+}
+
+// locationConstraint is GetBucketLocation's answer; S3 answers us-east-1
+// as an empty constraint.
+type locationConstraint struct {
+	XMLName xml.Name `xml:"http://s3.amazonaws.com/doc/2006-03-01/ LocationConstraint"`
+	Region  string   `xml:",chardata"`
+}
+
+func (g *Gateway) bucketLocation(q *request) error {
+	if err := g.requireBucket(q); err != nil {
+		return err
+	}
+	region := g.cfg.Region
+	if region == "us-east-1" {
+		region = ""
+	}
+	return q.writeXML(locationConstraint{Region: region})
+}
+
+func (g *Gateway) listObjects(q *request) error {
+	lq, err := listing.ParseQuery(q.rt.bucket, q.query)
+	if err != nil {
+		return err
+	}
+	res, err := g.lister.ListObjects(q.ctx, lq)
+	if err != nil {
+		return err
+	}
+	return q.writeXML(res)
+}
+
+// markerMeta answers HEAD of a key ending in "/" (a directory marker, as
+// Hadoop S3A and the aws console write them). The node's read path does
+// not take such paths, so the under-store's listing decides: the marker
+// exists when the listing under it holds the marker object itself (S3) or
+// anything at all (a local directory, which is its own marker).
+func (g *Gateway) markerMeta(q *request) (objectMeta, error) {
+	page, err := g.store.List(q.ctx, q.path(), "/", "", 1)
+	if err != nil {
+		return objectMeta{}, g.notFoundAs(q, err)
+	}
+	for _, o := range page.Objects {
+		if o.Path == q.path() {
+			if o.Size != 0 {
+				return objectMeta{}, errNotImplemented("GetObject of a non-empty key ending in /")
+			}
+			return objectMeta{etag: quoteETag(o.ETag), rawETag: o.ETag, modTime: o.ModTime}, nil
+		}
+	}
+	if len(page.Objects) == 0 && len(page.Prefixes) == 0 {
+		return objectMeta{}, g.notFoundAs(q, transport.ErrNotFound)
+	}
+	return objectMeta{etag: emptyETag}, nil
+}
+
+// getMarker answers GET of a directory marker: its 0 bytes.
+func (g *Gateway) getMarker(q *request) error {
+	m, err := g.markerMeta(q)
+	if err != nil {
+		return err
+	}
+	if code := parseConditions(q.r.Header).check(m.etag, m.modTime); code != 0 {
+		return q.conditionFailed(code, m)
+	}
+	if rng, ok := parseRange(q.r.Header.Get("Range")); ok {
+		if _, _, rerr := rng.resolve(0); rerr != nil {
+			return rerr
+		}
+	}
+	objectHeaders(q.w.Header(), m, 0, 0, false, q.query)
+	q.writeHeader(http.StatusOK)
+	return nil
+}
+
+// isMarker reports whether a key names a directory marker.
+func isMarker(key string) bool { return strings.HasSuffix(key, "/") }

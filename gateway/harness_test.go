@@ -1,0 +1,156 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ringcache/ringcache/gateway"
+	"github.com/ringcache/ringcache/node"
+	"github.com/ringcache/ringcache/understore"
+)
+
+// Test credentials of the gateways (not the under-store's).
+const (
+	testAccess = "gwaccess"
+	testSecret = "gwsecret"
+	pageSize   = 256 << 10
+)
+
+// cluster is a running set of nodes with gateways and their under-store.
+type cluster struct {
+	t     testing.TB
+	lc    *node.LocalCluster
+	dir   string // the local under-store's directory ("" for S3)
+	store *countingStore
+}
+
+// countingStore counts the under-store requests the cluster makes.
+type countingStore struct {
+	understore.Store
+	stats, reads, lists atomic.Int64
+}
+
+func (c *countingStore) Stat(ctx context.Context, p string) (understore.ObjectInfo, error) {
+	c.stats.Add(1)
+	return c.Store.Stat(ctx, p)
+}
+
+func (c *countingStore) ReadAt(ctx context.Context, p string, want understore.ObjectInfo, b []byte, off int64) (int, error) {
+	c.reads.Add(1)
+	return c.Store.ReadAt(ctx, p, want, b, off)
+}
+
+// ReadFirst keeps the one-request cold read (the node asks for it by
+// interface) and counts it as a read.
+func (c *countingStore) ReadFirst(ctx context.Context, p string, b []byte, off int64) (understore.ObjectInfo, int, error) {
+	c.reads.Add(1)
+	return c.Store.(interface {
+		ReadFirst(context.Context, string, []byte, int64) (understore.ObjectInfo, int, error)
+	}).ReadFirst(ctx, p, b, off)
+}
+
+func (c *countingStore) List(ctx context.Context, prefix, delim, token string, limit int) (understore.ListPage, error) {
+	c.lists.Add(1)
+	return c.Store.List(ctx, prefix, delim, token, limit)
+}
+
+func (c *countingStore) requests() int64 { return c.stats.Load() + c.reads.Load() + c.lists.Load() }
+
+// localCluster starts n nodes with gateways over a local-directory
+// under-store holding the bucket "lake".
+func localCluster(t testing.TB, n int, auth string) *cluster {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "lake"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, err := understore.Open(context.Background(), understore.Config{URL: "file://" + dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c := &cluster{t: t, dir: dir, store: &countingStore{Store: s}}
+	c.start(n, auth)
+	return c
+}
+
+func (c *cluster) start(n int, auth string) {
+	t := c.t
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tmpl := node.Config{PageSize: pageSize, Capacity: 256 << 20, SyncInterval: time.Minute, S3Addr: "127.0.0.1:0",
+		S3: gateway.Config{Auth: auth, Keys: map[string]string{testAccess: testSecret}}}
+	lc, err := node.StartLocalCluster(ctx, node.LocalClusterConfig{Nodes: n, BaseDir: t.TempDir(), UnderStore: c.store, Template: tmpl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := lc.Close(ctx); err != nil {
+			t.Errorf("close cluster: %v", err)
+		}
+	})
+	c.lc = lc
+}
+
+// endpoint is node i's gateway URL.
+func (c *cluster) endpoint(i int) string { return "http://" + c.lc.Nodes[i].S3Addr() }
+
+// put writes an object straight into the under-store directory.
+func (c *cluster) put(t testing.TB, path string, data []byte) {
+	t.Helper()
+	p := filepath.Join(c.dir, filepath.FromSlash(path))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sdk is an aws-sdk-go-v2 S3 client with its default settings, path-style,
+// against one gateway.
+func sdk(endpoint, access, secret string) *s3.Client {
+	return s3.New(s3.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(access, secret, ""),
+	})
+}
+
+func randomBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, 1))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func readAll(t testing.TB, r io.ReadCloser) []byte {
+	t.Helper()
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustEqual(t testing.TB, what string, got, want []byte) {
+	t.Helper()
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s: %d bytes differ from the %d expected", what, len(got), len(want))
+	}
+}

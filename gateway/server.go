@@ -1,0 +1,210 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+
+	"github.com/ringcache/ringcache/gateway/internal/listing"
+	"github.com/ringcache/ringcache/gateway/internal/sigv4"
+)
+
+// Gateway is one node's S3 endpoint. It is an http.Handler; Serve runs it
+// on a listener with the limits of its Config.
+type Gateway struct {
+	cfg      Config
+	cluster  Cluster
+	store    Store
+	lister   *listing.Lister
+	verifier *sigv4.Verifier // nil with AuthNone
+	metrics  *metrics
+	log      *slog.Logger
+	srv      *http.Server
+}
+
+// New builds a gateway serving reads through cluster and listings from
+// store.
+func New(cfg Config, cluster Cluster, store Store) (*Gateway, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cluster == nil || store == nil {
+		return nil, fmt.Errorf("%w: a cluster and a store are required", ErrConfig)
+	}
+	g := &Gateway{cfg: cfg, cluster: cluster, store: store, log: cfg.Logger}
+	var err error
+	if g.lister, err = listing.New(store, listing.Config{TTL: cfg.SyncInterval, Now: cfg.Now}); err != nil {
+		return nil, fmt.Errorf("gateway: listing: %w", err)
+	}
+	if cfg.Auth == AuthSigV4 {
+		if g.verifier, err = sigv4.New(sigv4.Config{Keys: cfg.Keys, MaxSkew: cfg.MaxClockSkew, Now: cfg.Now}); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	if g.metrics, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	g.srv = &http.Server{
+		Handler:           g,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+	}
+	return g, nil
+}
+
+// Serve answers S3 requests on l until Shutdown or Close.
+func (g *Gateway) Serve(l net.Listener) error {
+	err := g.srv.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests and waits for those in flight.
+func (g *Gateway) Shutdown(ctx context.Context) error { return g.srv.Shutdown(ctx) }
+
+// Close stops at once, closing every connection.
+func (g *Gateway) Close() error { return g.srv.Close() }
+
+// request is one S3 request being served.
+type request struct {
+	g           *Gateway
+	ctx         context.Context
+	w           http.ResponseWriter
+	r           *http.Request
+	query       url.Values
+	id          string
+	rt          route
+	status      int
+	wroteHeader bool
+	bytesOut    int64
+}
+
+func (q *request) path() string { return q.rt.bucket + "/" + q.rt.key }
+
+// writeHeader sends the status line and headers (once).
+func (q *request) writeHeader(status int) {
+	if q.wroteHeader {
+		return
+	}
+	q.wroteHeader = true
+	q.status = status
+	q.w.WriteHeader(status)
+}
+
+// newRequestID returns an id in S3's form: 16 upper-case hex digits.
+func newRequestID() string { return fmt.Sprintf("%016X", rand.Uint64()) }
+
+// ServeHTTP serves one S3 request: request id, bounds, the route, the
+// signature (before anything reaches the cluster or the under-store), the
+// operation, then the metrics and the log line.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	q := &request{g: g, ctx: r.Context(), w: w, r: r, id: newRequestID(), rt: route{op: opUnknown}}
+	w.Header().Set("x-amz-request-id", q.id)
+	w.Header().Set("Server", "ringcache")
+	defer g.finish(q, start)
+	err := g.serve(q)
+	if err == nil {
+		return
+	}
+	e := toS3(err, nil)
+	if q.wroteHeader {
+		// The body had started: all a client can be told is that it is
+		// short, by the connection closing before Content-Length.
+		g.log.Warn("s3 response cut short", "request_id", q.id, "op", q.rt.op, "path", r.URL.Path, "err", err)
+		q.status = statusAborted
+		panic(http.ErrAbortHandler)
+	}
+	q.status = e.Status
+	writeError(w, r, e, q.id)
+	level := slog.LevelInfo
+	if e.Status >= 500 {
+		level = slog.LevelError
+	}
+	g.log.Log(q.ctx, level, "s3 request failed", "request_id", q.id, "op", q.rt.op, "method", r.Method, "path", r.URL.Path,
+		"status", e.Status, "code", e.Code, "err", e)
+}
+
+// statusAborted is the metrics code of a response cut short after its
+// header (nginx's convention for a client that went away).
+const statusAborted = 499
+
+func (g *Gateway) serve(q *request) error {
+	r := q.r
+	if len(r.RequestURI) > g.cfg.MaxURLBytes {
+		return newError("InvalidURI", http.StatusBadRequest, "The request URI is longer than %d bytes.", g.cfg.MaxURLBytes)
+	}
+	var err error
+	if q.query, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+		return newError("InvalidURI", http.StatusBadRequest, "Couldn't parse the specified URI: %v", err)
+	}
+	q.rt = routeOf(r, q.query)
+	if g.verifier != nil {
+		if _, err := g.verifier.Verify(r); err != nil {
+			return err
+		}
+	}
+	if q.rt.err != nil {
+		return q.rt.err
+	}
+	if !q.rt.implemented {
+		return errNotImplemented(q.rt.op)
+	}
+	switch q.rt.op {
+	case opGetObject:
+		return g.getObject(q)
+	case opHeadObject:
+		return g.headObject(q)
+	case opListBuckets:
+		return g.listBuckets(q)
+	case opHeadBucket:
+		return g.headBucket(q)
+	case opGetBucketLocation:
+		return g.bucketLocation(q)
+	case opListObjects, opListObjectsV2:
+		return g.listObjects(q)
+	}
+	return errNotImplemented(q.rt.op)
+}
+
+// finish records the request's metrics and recovers a panic of the
+// handler: the client gets InternalError (if nothing was sent yet), the
+// stack goes to the log only.
+func (g *Gateway) finish(q *request, start time.Time) {
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler {
+			g.metrics.observe(q, start)
+			panic(p)
+		}
+		g.log.Error("s3 handler panic", "request_id", q.id, "op", q.rt.op, "path", q.r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+		if !q.wroteHeader {
+			e := errInternal(fmt.Errorf("panic: %v", p))
+			q.status = e.Status
+			writeError(q.w, q.r, e, q.id)
+		} else {
+			q.status = statusAborted
+			g.metrics.observe(q, start)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	if q.status == 0 {
+		q.status = http.StatusOK
+	}
+	g.metrics.observe(q, start)
+	if g.log.Enabled(q.ctx, slog.LevelDebug) {
+		g.log.Debug("s3 request", "request_id", q.id, "op", q.rt.op, "method", q.r.Method, "path", q.r.URL.Path,
+			"status", q.status, "bytes", q.bytesOut, "duration", time.Since(start))
+	}
+}
