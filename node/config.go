@@ -1,7 +1,6 @@
 package node
 
 import (
-	"github.com/ringcache/ringcache/gateway"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/ring"
 	"github.com/ringcache/ringcache/storage"
 )

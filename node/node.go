@@ -1,7 +1,6 @@
 package node
 
 import (
-	"github.com/ringcache/ringcache/gateway"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/node/membership"
 	"github.com/ringcache/ringcache/ring"
