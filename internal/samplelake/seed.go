@@ -169,7 +169,7 @@ func writeTable(root string, p planned, i int, firstID int64) (File, error) {
 	}
 	defer f.Close()
 	gen := tripGen{rng: rand.New(rand.NewPCG(seed, uint64(i))), nextID: firstID, day: p.date}
-	w := parquet.NewGenericWriter[Trip](f, parquet.Compression(&parquet.Snappy), parquet.MaxRowsPerRowGroup(rowsPerRowGroup))
+	w := parquet.NewGenericWriter[Trip](f, writerOptions()...)
 	out := File{Path: p.path(), Rows: int64(p.rows)}
 	batch := make([]Trip, 0, 4096)
 	for n := 0; n < p.rows; n += len(batch) {
@@ -193,6 +193,17 @@ func writeTable(root string, p planned, i int, firstID int64) (File, error) {
 	out.Size = st.Size()
 	out.RowGroups = (p.rows + rowsPerRowGroup - 1) / rowsPerRowGroup
 	return out, f.Close()
+}
+
+// writerOptions are the ones Spark's defaults amount to: Snappy, version 1
+// data pages (which every reader, old or new, decodes), row groups flushed
+// at a fixed row count.
+func writerOptions() []parquet.WriterOption {
+	return []parquet.WriterOption{
+		parquet.Compression(&parquet.Snappy),
+		parquet.DataPageVersion(1),
+		parquet.MaxRowsPerRowGroup(rowsPerRowGroup),
+	}
 }
 
 // writeMarker writes an empty file at the ringcache path p under root.
