@@ -133,8 +133,9 @@ func write(root string) (Summary, error) {
 	var g errgroup.Group
 	var firstID int64 = 1
 	for i, p := range files {
+		first := firstID
 		g.Go(func() (err error) {
-			out[i], err = writeTable(root, p, i, firstID)
+			out[i], err = writeTable(root, p, i, first)
 			return err
 		})
 		firstID += int64(p.rows)

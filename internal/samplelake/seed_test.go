@@ -105,6 +105,7 @@ func TestSeedRefusesAnExistingBucket(t *testing.T) {
 
 func TestVerifyLocalFiles(t *testing.T) {
 	dir, sum := seedLake(t)
+	var idSum float64
 	for _, f := range sum.Files {
 		if !f.Parquet() {
 			continue
@@ -129,6 +130,11 @@ func TestVerifyLocalFiles(t *testing.T) {
 		if sc.Values != f.Rows {
 			t.Errorf("%s: %d ids, want %d", f.Path, sc.Values, f.Rows)
 		}
+		idSum += sc.Sum
+	}
+	// IDs are 1..Rows over the table, each once.
+	if want := float64(sum.Rows) * float64(sum.Rows+1) / 2; idSum != want {
+		t.Errorf("ids sum to %.0f, want %.0f (1..%d)", idSum, want, sum.Rows)
 	}
 	if _, err := samplelake.ScanColumn(bytes.NewReader([]byte("not parquet at all")), 18, "fare"); err == nil {
 		t.Error("ScanColumn of random bytes succeeded")
