@@ -2,10 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,23 +15,10 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache/internal/cli"
+	"github.com/ringcache/ringcache/internal/samplelake"
 	"github.com/ringcache/ringcache/node"
 	"github.com/ringcache/ringcache/understore"
 )
-
-// sampleFiles is the lake `ringcache dev` seeds an empty under-store with:
-// a Hive-style table layout with sizes around and on page boundaries.
-var sampleFiles = []struct {
-	path string
-	size int
-}{
-	{"lake/warehouse/sales/date=2026-11-01/part-00000.parquet", 3<<20 + 123_457},
-	{"lake/warehouse/sales/date=2026-11-01/part-00001.parquet", 2 << 20},
-	{"lake/warehouse/sales/date=2026-11-02/part-00000.parquet", 5<<20 - 1},
-	{"lake/warehouse/users/part-00000.orc", 700 << 10},
-	{"lake/warehouse/users/part-00001.orc", 1},
-	{"lake/warehouse/empty/_SUCCESS", 0},
-}
 
 // devName names the command in its usage errors.
 const devName = "ringcache dev"
@@ -131,32 +119,19 @@ func consecutiveAddrs(addr string, n int) ([]string, error) {
 	return out, nil
 }
 
-// seedLake fills an empty (or missing) directory with the sample files and
-// reports whether it did.
+// seedLake seeds an empty (or missing) directory with the sample lake and
+// reports whether it did; a directory with anything in it is the user's
+// lake and is left alone.
 func seedLake(dir string) (bool, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false, err
-	}
 	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
 	if len(entries) > 0 {
 		return false, nil
 	}
-	rng := rand.New(rand.NewPCG(2026, 11))
-	for _, f := range sampleFiles {
-		p := filepath.Join(dir, filepath.FromSlash(f.path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return false, err
-		}
-		data := make([]byte, f.size)
-		for i := range data {
-			data[i] = byte(rng.Uint32())
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return false, err
-		}
+	if _, err := samplelake.Seed(dir); err != nil {
+		return false, err
 	}
 	return true, nil
 }
@@ -164,7 +139,7 @@ func seedLake(dir string) (bool, error) {
 func printDevBanner(w io.Writer, c *node.LocalCluster, lakeDir string, seeded bool) {
 	fmt.Fprintf(w, "ringcache dev: %d nodes on loopback, under-store file://%s", len(c.Nodes), lakeDir)
 	if seeded {
-		fmt.Fprint(w, " (seeded with sample files)")
+		fmt.Fprintf(w, " (seeded with the sample table %s)", samplelake.TablePrefix)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "\n  %-8s %-22s %-22s %s\n", "node", "grpc (seeds)", "http", "gossip")
@@ -172,13 +147,13 @@ func printDevBanner(w io.Writer, c *node.LocalCluster, lakeDir string, seeded bo
 		fmt.Fprintf(w, "  %-8s %-22s %-22s %s\n", n.ID(), n.GRPCAddr(), n.HTTPAddr(), n.GossipAddr())
 	}
 	seeds := strings.Join(c.GRPCAddrs(), ",")
-	p := sampleFiles[0].path
+	p := samplelake.Paths()[0]
 	fmt.Fprintf(w, `
 Try it (another terminal):
   go run ./cmd/ringcache members --seeds %[1]s
   go run ./cmd/ringcache get %[2]s --seeds %[1]s -o /tmp/part.parquet
   go run ./cmd/ringcache stat %[2]s --seeds %[1]s
-  go run ./cmd/ringcache load lake/warehouse/ --seeds %[1]s
+  go run ./cmd/ringcache load %[5]s --seeds %[1]s
   curl -s http://%[3]s/v1/members
   curl -s 'http://%[3]s/v1/affinity?path=%[2]s&n=2'
   curl -s http://%[3]s/metrics | grep ringcache_read_bytes_total
@@ -189,5 +164,5 @@ Go SDK:
   n, _ := f.ReadAt(buf, 0)
 
 Ctrl-C stops the cluster.
-`, seeds, p, c.Nodes[0].HTTPAddr(), c.Nodes[0].GRPCAddr())
+`, seeds, p, c.Nodes[0].HTTPAddr(), c.Nodes[0].GRPCAddr(), samplelake.TablePrefix)
 }
