@@ -51,11 +51,3 @@ func TestConditions(t *testing.T) {
 		}
 	}
 }
-
-func TestQuoteETag(t *testing.T) {
-	for in, want := range map[string]string{`abc`: `"abc"`, `"abc"`: `"abc"`, ``: `""`, `"`: `"""`} {
-		if got := quoteETag(in); got != want {
-			t.Errorf("quoteETag(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
