@@ -26,26 +26,43 @@ func TestManifests(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := newNodeSpec(t, c, flags, r)
-			for _, check := range []struct {
-				name string
-				fn   func(*testing.T, *nodeSpec)
-			}{
-				{"environment", checkEnvironment},
-				{"identity", checkIdentity},
-				{"listeners", checkListeners},
-				{"probes", checkProbes},
-				{"termination", checkTermination},
-				{"join", checkJoin},
-				{"services", checkServices},
-				{"pdb", checkPDB},
-				{"scheduling", checkScheduling},
-				{"security", checkSecurity},
-				{"volumes", checkVolumes},
-				{"tls", checkTLS},
-			} {
+			for _, check := range checks() {
 				t.Run(check.name, func(t *testing.T) { check.fn(t, n) })
 			}
 		})
+	}
+}
+
+// reporter is the part of testing.T the checks use, so that
+// TestChecksCatchMistakes can run them on a recorder.
+type reporter interface {
+	Helper()
+	Error(args ...any)
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// namedCheck is one area of TestManifests.
+type namedCheck struct {
+	name string
+	fn   func(reporter, *nodeSpec)
+}
+
+func checks() []namedCheck {
+	return []namedCheck{
+		{"environment", checkEnvironment},
+		{"identity", checkIdentity},
+		{"listeners", checkListeners},
+		{"probes", checkProbes},
+		{"termination", checkTermination},
+		{"join", checkJoin},
+		{"services", checkServices},
+		{"pdb", checkPDB},
+		{"scheduling", checkScheduling},
+		{"security", checkSecurity},
+		{"volumes", checkVolumes},
+		{"tls", checkTLS},
 	}
 }
 
@@ -56,7 +73,7 @@ var secretOnly = []string{"RINGCACHE_S3_KEYS", "RINGCACHE_GOSSIP_KEY", "AWS_ACCE
 // checkEnvironment: every RINGCACHE_* variable is a flag's, none is set
 // both ways, switches get booleans, secrets come from Secrets, and what the
 // node requires is there.
-func checkEnvironment(t *testing.T, n *nodeSpec) {
+func checkEnvironment(t reporter, n *nodeSpec) {
 	pending := pendingIssue14()
 	for name, e := range n.env {
 		if !strings.HasPrefix(name, "RINGCACHE_") {
@@ -101,7 +118,7 @@ func checkEnvironment(t *testing.T, n *nodeSpec) {
 }
 
 // checkIdentity: the pod's name is the node id, its IP what it advertises.
-func checkIdentity(t *testing.T, n *nodeSpec) {
+func checkIdentity(t reporter, n *nodeSpec) {
 	wantField := func(env, fieldPath string) {
 		if e, ok := n.env[env]; !ok || e.fieldPath != fieldPath {
 			t.Errorf("env %s: want the downward API's %s", env, fieldPath)
@@ -126,7 +143,7 @@ func checkIdentity(t *testing.T, n *nodeSpec) {
 
 // checkListeners: every listener is on all interfaces and has a named
 // container port of the right protocol; no container port is stray.
-func checkListeners(t *testing.T, n *nodeSpec) {
+func checkListeners(t reporter, n *nodeSpec) {
 	want := map[string][]corev1.Protocol{
 		"grpc-addr":   {corev1.ProtocolTCP},
 		"gossip-addr": {corev1.ProtocolTCP, corev1.ProtocolUDP},
@@ -181,7 +198,7 @@ func (n *nodeSpec) tlsOn() bool {
 
 // checkProbes: startup and liveness on /healthz, readiness on /readyz, all
 // on the --http-addr port; startup tolerant of a long journal replay.
-func checkProbes(t *testing.T, n *nodeSpec) {
+func checkProbes(t reporter, n *nodeSpec) {
 	httpPort := n.listenPort(t, "http-addr")
 	wantScheme := corev1.URISchemeHTTP
 	if n.tlsOn() {
@@ -231,7 +248,7 @@ func checkProbes(t *testing.T, n *nodeSpec) {
 
 // checkTermination: SIGTERM leaves the ring within seconds; the preStop
 // pause must work in a FROM scratch image and fit the grace period.
-func checkTermination(t *testing.T, n *nodeSpec) {
+func checkTermination(t reporter, n *nodeSpec) {
 	grace := int64(30)
 	if g := n.pod.TerminationGracePeriodSeconds; g != nil {
 		grace = *g
@@ -258,7 +275,7 @@ var joinHost = regexp.MustCompile(`^([a-z0-9-]+)-([0-9]+)\.([a-z0-9-]+)\.\$\(POD
 
 // checkJoin: --join names this StatefulSet's pods under its headless
 // Service, at the gossip port.
-func checkJoin(t *testing.T, n *nodeSpec) {
+func checkJoin(t reporter, n *nodeSpec) {
 	v, ok := n.setting("join")
 	if !ok || v == "" {
 		t.Fatal("--join is not set: the nodes would never find each other")
@@ -310,7 +327,7 @@ func splitHostPortVars(addr string) (host, port string, err error) {
 // checkServices: the headless Service publishes gossip (TCP and UDP) and
 // gRPC before readiness; a client Service has gRPC, HTTP and S3; every
 // Service port is a container port of the same number and protocol.
-func checkServices(t *testing.T, n *nodeSpec) {
+func checkServices(t reporter, n *nodeSpec) {
 	podLabels := labels.Set(n.sts.Spec.Template.Labels)
 	ports := func(svc *corev1.Service) map[string]bool {
 		have := map[string]bool{}
@@ -375,7 +392,7 @@ func checkServices(t *testing.T, n *nodeSpec) {
 }
 
 // selects reports whether a label selector selects set.
-func selects(t *testing.T, what string, sel *metav1.LabelSelector, set labels.Set) bool {
+func selects(t reporter, what string, sel *metav1.LabelSelector, set labels.Set) bool {
 	t.Helper()
 	if sel == nil {
 		t.Errorf("%s: missing", what)
@@ -390,7 +407,7 @@ func selects(t *testing.T, what string, sel *metav1.LabelSelector, set labels.Se
 }
 
 // checkPDB: one PodDisruptionBudget, one pod at a time, over these pods.
-func checkPDB(t *testing.T, n *nodeSpec) {
+func checkPDB(t reporter, n *nodeSpec) {
 	if len(n.r.pdbs) != 1 {
 		t.Fatalf("%d PodDisruptionBudgets, want 1", len(n.r.pdbs))
 	}
@@ -405,7 +422,7 @@ func checkPDB(t *testing.T, n *nodeSpec) {
 
 // checkScheduling: spread over hosts, resources requested, no service
 // links in the environment.
-func checkScheduling(t *testing.T, n *nodeSpec) {
+func checkScheduling(t reporter, n *nodeSpec) {
 	podLabels := labels.Set(n.sts.Spec.Template.Labels)
 	spread := false
 	if a := n.pod.Affinity; a != nil && a.PodAntiAffinity != nil {
@@ -439,7 +456,7 @@ func checkScheduling(t *testing.T, n *nodeSpec) {
 // checkSecurity: non-root with a fixed UID, read-only root filesystem, no
 // privilege escalation, no capabilities, RuntimeDefault seccomp, no API
 // token.
-func checkSecurity(t *testing.T, n *nodeSpec) {
+func checkSecurity(t reporter, n *nodeSpec) {
 	ps := n.pod.SecurityContext
 	if ps == nil {
 		t.Fatal("pod securityContext: missing")
@@ -494,7 +511,7 @@ func checkSecurity(t *testing.T, n *nodeSpec) {
 // checkVolumes: --data-dir is a PersistentVolumeClaim per pod, /tmp is
 // writable under the read-only root, every mount has its volume, and every
 // Secret volume exists.
-func checkVolumes(t *testing.T, n *nodeSpec) {
+func checkVolumes(t reporter, n *nodeSpec) {
 	dataDir, _ := n.setting("data-dir")
 	if _, _, claim, ok := n.volumeAt(dataDir); !ok || !claim {
 		t.Errorf("--data-dir=%s: want a volumeClaimTemplate mounted there (a PersistentVolumeClaim per pod)", dataDir)
@@ -524,7 +541,7 @@ func checkVolumes(t *testing.T, n *nodeSpec) {
 
 // checkTLS: the TLS files are the items of mounted Secret volumes; with
 // renderCase.tls all four are set, else none.
-func checkTLS(t *testing.T, n *nodeSpec) {
+func checkTLS(t reporter, n *nodeSpec) {
 	for _, name := range []string{"tls-cert", "tls-key", "tls-ca", "gossip-keyring"} {
 		file, set := n.setting(name)
 		if set != n.c.tls {

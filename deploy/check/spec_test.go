@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -64,7 +63,7 @@ type nodeSpec struct {
 // newNodeSpec finds the one StatefulSet and its ringcache container and
 // resolves the container's arguments and environment, reporting what
 // cannot be resolved.
-func newNodeSpec(t *testing.T, c renderCase, flags nodeFlags, r *rendered) *nodeSpec {
+func newNodeSpec(t reporter, c renderCase, flags nodeFlags, r *rendered) *nodeSpec {
 	t.Helper()
 	if len(r.statefulSets) != 1 {
 		t.Fatalf("%d StatefulSets, want 1", len(r.statefulSets))
@@ -82,7 +81,7 @@ func newNodeSpec(t *testing.T, c renderCase, flags nodeFlags, r *rendered) *node
 
 // resolveEnv collects env and envFrom, checking that every Secret and
 // ConfigMap they name is rendered (or external) and has the key.
-func (n *nodeSpec) resolveEnv(t *testing.T) {
+func (n *nodeSpec) resolveEnv(t reporter) {
 	t.Helper()
 	add := func(name string, v envVar) {
 		if _, dup := n.env[name]; dup {
@@ -154,7 +153,7 @@ func secretKeys(s *corev1.Secret) map[string]bool {
 
 // checkSecretKey reports a reference to a Secret that is neither rendered
 // nor external, or to a key the rendered Secret lacks.
-func (n *nodeSpec) checkSecretKey(t *testing.T, name, key, where string) {
+func (n *nodeSpec) checkSecretKey(t reporter, name, key, where string) {
 	t.Helper()
 	if n.c.externalSecrets[name] {
 		return
@@ -174,7 +173,7 @@ var varRef = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
 
 // parseArgs checks that the container runs `node` with flags that
 // `ringcache node` accepts, each as one --name[=value] argument.
-func (n *nodeSpec) parseArgs(t *testing.T) {
+func (n *nodeSpec) parseArgs(t reporter) {
 	t.Helper()
 	if len(n.ctr.Command) != 0 {
 		t.Errorf("command %q: leave it to the image's ENTRYPOINT (/ringcache)", n.ctr.Command)
@@ -237,7 +236,7 @@ func (n *nodeSpec) setting(name string) (string, bool) {
 
 // listenPort is the port of a --*-addr flag, which must listen on every
 // interface: other pods and the kubelet's probes dial the pod IP.
-func (n *nodeSpec) listenPort(t *testing.T, name string) int32 {
+func (n *nodeSpec) listenPort(t reporter, name string) int32 {
 	t.Helper()
 	v, ok := n.setting(name)
 	if !ok {
