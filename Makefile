@@ -23,7 +23,7 @@ lint:
 # kustomize and k8s.io/api (a minute or two); later runs take ~10 s. -v
 # shows the allow-listed gaps (issue 14) that TestPendingFlags reports.
 check-deploy:
-	cd deploy && $(GO) mod tidy -diff >/dev/null || { echo "deploy/go.mod is not tidy:"; cd deploy && $(GO) mod tidy -diff; exit 1; }
+	@(cd deploy && $(GO) mod tidy -diff >/dev/null) || { echo "deploy/go.mod is not tidy (cd deploy && go mod tidy -diff):"; (cd deploy && $(GO) mod tidy -diff); exit 1; }
 	cd deploy && $(GO) vet ./...
 	@if [ -x $(GOBIN_DIR)/staticcheck ]; then cd deploy && $(GOBIN_DIR)/staticcheck ./...; else echo "staticcheck not installed; skipped (CI installs it)"; fi
 	cd deploy && $(GO) test -count=1 -v ./...
