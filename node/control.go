@@ -26,6 +26,7 @@ func (n *Node) memberInfo(m membership.Member) transport.MemberInfo {
 	}
 	if m.ID == n.id {
 		mi.BytesCached = n.store.Stats().UsedBytes
+		mi.Self = n.selfStats()
 	}
 	return mi
 }
