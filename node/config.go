@@ -220,8 +220,11 @@ func (c *Config) Validate() error {
 	if c.CoalescePages < 1 || c.MaxReadLength < 1 {
 		return bad("coalesce pages and max read length must be positive")
 	}
+	if least := time.Duration(shadow.DefaultSegments) * time.Second; c.ShadowWindow < least {
+		return bad("shadow window %s: want at least %s (a second for each of its %d segments)", c.ShadowWindow, least, shadow.DefaultSegments)
+	}
 	if err := c.shadowConfig().Validate(); err != nil {
-		return bad("shadow window %s, shadow pages %d: %v", c.ShadowWindow, c.ShadowPages, err)
+		return bad("shadow pages %d: %v", c.ShadowPages, err)
 	}
 	return c.Ring.Validate()
 }
