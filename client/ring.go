@@ -119,7 +119,7 @@ func (c *Client) Assign(splits []affinity.Split, maxLoad float64) (affinity.Resu
 // knows only its own); members that do not answer are left out.
 func (c *Client) BytesCached(ctx context.Context) map[string]int64 {
 	out := map[string]int64{}
-	for id, mi := range c.selfInfo(ctx) {
+	for id, mi := range c.selfInfo(ctx, false) {
 		out[id] = mi.BytesCached
 	}
 	return out
@@ -130,7 +130,7 @@ func (c *Client) BytesCached(ctx context.Context) map[string]int64 {
 // answer, or predate these stats, are left out.
 func (c *Client) MemberStats(ctx context.Context) map[string]transport.NodeStats {
 	out := map[string]transport.NodeStats{}
-	for id, mi := range c.selfInfo(ctx) {
+	for id, mi := range c.selfInfo(ctx, true) {
 		if mi.Self != nil {
 			out[id] = *mi.Self
 		}
@@ -138,9 +138,9 @@ func (c *Client) MemberStats(ctx context.Context) map[string]transport.NodeStats
 	return out
 }
 
-// selfInfo asks every member, in parallel, for its Members answer and
-// keeps the entry it gives about itself.
-func (c *Client) selfInfo(ctx context.Context) map[string]transport.MemberInfo {
+// selfInfo asks every member, in parallel, for its Members answer (with
+// its NodeStats if stats) and keeps the entry it gives about itself.
+func (c *Client) selfInfo(ctx context.Context, stats bool) map[string]transport.MemberInfo {
 	out := map[string]transport.MemberInfo{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -157,7 +157,7 @@ func (c *Client) selfInfo(ctx context.Context) map[string]transport.MemberInfo {
 			}
 			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
-			resp, err := cc.Members(cctx, &transport.MembersRequest{})
+			resp, err := cc.Members(cctx, &transport.MembersRequest{SelfStats: stats})
 			if err != nil {
 				return
 			}

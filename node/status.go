@@ -108,7 +108,7 @@ func (n *Node) peerStats(ctx context.Context, m membership.Member) (*transport.N
 	}
 	ctx, cancel := context.WithTimeout(ctx, statusPeerTimeout)
 	defer cancel()
-	resp, err := cc.Members(ctx, &transport.MembersRequest{})
+	resp, err := cc.Members(ctx, &transport.MembersRequest{SelfStats: true})
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,8 @@ type MemberInfo struct {
 	Share       float64 `msgpack:"share"` // fraction of the ring's partitions owned
 	BytesCached int64   `msgpack:"bytes"`
 	// Self is what the answering node reports about itself, in its own
-	// entry only (nil in the others', and from nodes that predate it).
+	// entry only, when MembersRequest.SelfStats asks (nil in the others',
+	// and from nodes that predate it).
 	Self *NodeStats `msgpack:"self,omitempty"`
 }
 
@@ -46,7 +47,12 @@ type NodeStats struct {
 }
 
 // MembersRequest asks for the member list.
-type MembersRequest struct{}
+type MembersRequest struct {
+	// SelfStats asks the node to add its NodeStats to its own entry
+	// (MemberInfo.Self). It costs the node about a millisecond (the shadow
+	// cache reads its filters), so ring polls leave it off.
+	SelfStats bool `msgpack:"self,omitempty"`
+}
 
 // MembersResponse is the member list and the ring version it makes.
 type MembersResponse struct {

@@ -106,7 +106,8 @@ func (c *Cache) Record(key uint64, size int64) bool {
 }
 
 // Stats returns the estimates for the window ending now. It reads every
-// filter: O(memory), about a millisecond for the default size.
+// filter under the lock: O(memory), about a millisecond for the default
+// size, during which Record waits; call it per scrape, not per read.
 func (c *Cache) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
