@@ -33,7 +33,7 @@ type StatusMemberJSON struct {
 	// when it is not in the ring: joining, leaving, gone).
 	Share float64 `json:"share"`
 	// Stats is what the member reports about itself; null when it was not
-	// asked (not in the ring) or did not answer (Error says why).
+	// asked (suspect, dead or left) or did not answer (Error says why).
 	Stats *StatsJSON `json:"stats"`
 	Error string     `json:"error,omitempty"`
 }
@@ -69,8 +69,9 @@ func (n *Node) httpStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, n.status(r.Context()))
 }
 
-// status gathers the status page's data: this node's own stats, and each
-// other ring member's from its Members answer, asked in parallel.
+// status gathers the status page's data: this node's own stats, and those
+// of every other joining, active or leaving member from its Members
+// answer, asked in parallel (statusPeerTimeout each).
 func (n *Node) status(ctx context.Context) StatusJSON {
 	rg := n.ring()
 	out := StatusJSON{Node: n.id, RingVersion: rg.VersionString(), Time: n.now().UTC()}
