@@ -119,6 +119,29 @@ func (c *Client) Assign(splits []affinity.Split, maxLoad float64) (affinity.Resu
 // knows only its own); members that do not answer are left out.
 func (c *Client) BytesCached(ctx context.Context) map[string]int64 {
 	out := map[string]int64{}
+	for id, mi := range c.selfInfo(ctx, false) {
+		out[id] = mi.BytesCached
+	}
+	return out
+}
+
+// MemberStats asks every member for the stats it reports about itself
+// (hits, bytes by source, cache use, shadow cache); members that do not
+// answer, or predate these stats, are left out.
+func (c *Client) MemberStats(ctx context.Context) map[string]transport.NodeStats {
+	out := map[string]transport.NodeStats{}
+	for id, mi := range c.selfInfo(ctx, true) {
+		if mi.Self != nil {
+			out[id] = *mi.Self
+		}
+	}
+	return out
+}
+
+// selfInfo asks every member, in parallel, for its Members answer (with
+// its NodeStats if stats) and keeps the entry it gives about itself.
+func (c *Client) selfInfo(ctx context.Context, stats bool) map[string]transport.MemberInfo {
+	out := map[string]transport.MemberInfo{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, m := range c.Members() {
@@ -134,14 +157,14 @@ func (c *Client) BytesCached(ctx context.Context) map[string]int64 {
 			}
 			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
-			resp, err := cc.Members(cctx, &transport.MembersRequest{})
+			resp, err := cc.Members(cctx, &transport.MembersRequest{SelfStats: stats})
 			if err != nil {
 				return
 			}
 			for _, mi := range resp.Members {
 				if mi.ID == m.ID {
 					mu.Lock()
-					out[m.ID] = mi.BytesCached
+					out[m.ID] = mi
 					mu.Unlock()
 				}
 			}

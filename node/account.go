@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache/node/internal/pagefetch"
+	"github.com/ringcache/ringcache/node/internal/shadow"
 
 	"github.com/ringcache/ringcache/transport"
 )
@@ -81,8 +82,10 @@ func (n *Node) flightOrigin(rd *localRead, sp pageSpan, fl *pagefetch.Flight, jo
 }
 
 // account adds one sent span to the read's stats and the node's metrics:
-// every hit/miss and byte-source decision of the read path is here.
-func (n *Node) account(st *transport.ReadStats, o pageOrigin, sp pageSpan) {
+// every hit/miss and byte-source decision of the read path is here. The
+// page that counts also goes to the shadow cache, unless a peer asks
+// (FlagCachedOnly: a warm handoff, which the new owner records itself).
+func (n *Node) account(st *transport.ReadStats, rd *localRead, o pageOrigin, sp pageSpan) {
 	bytes := sp.hi - sp.lo
 	hit := false
 	switch o {
@@ -103,6 +106,9 @@ func (n *Node) account(st *transport.ReadStats, o pageOrigin, sp pageSpan) {
 	}
 	if !sp.count {
 		return
+	}
+	if !rd.cachedOnly {
+		n.shadow.Record(shadow.Key(rd.key.File, rd.key.Version, sp.idx), pagefetch.PageLen(rd.m.Size, rd.pageSize, sp.idx))
 	}
 	if hit {
 		st.PagesHit++

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache/gateway"
+	"github.com/ringcache/ringcache/node/internal/shadow"
 	"github.com/ringcache/ringcache/ring"
 	"github.com/ringcache/ringcache/storage"
 )
@@ -89,6 +90,15 @@ type Config struct {
 	// GossipProfile selects memberlist timers: "lan" (default) or "local"
 	// (fast failure detection for tests and `ringcache dev`).
 	GossipProfile string
+	// ShadowWindow is the window of the shadow cache: how far back its
+	// working set and hit ratio look. Default 24h; at least 4s (a second
+	// a segment).
+	ShadowWindow time.Duration
+	// ShadowPages is the distinct pages a window the shadow cache is sized
+	// for: 8 MiB of memory a million pages, accurate up to it. Default
+	// 1<<20 (1 TiB of 1 MiB pages).
+	ShadowPages int
+
 	// StorageSyncInterval is the journal group-commit interval; 0 means the
 	// storage default, negative means fsync every write.
 	StorageSyncInterval time.Duration
@@ -135,6 +145,12 @@ func (c *Config) withDefaults() {
 	}
 	if c.GossipProfile == "" {
 		c.GossipProfile = "lan"
+	}
+	if c.ShadowWindow == 0 {
+		c.ShadowWindow = shadow.DefaultWindow
+	}
+	if c.ShadowPages == 0 {
+		c.ShadowPages = shadow.DefaultPages
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -204,6 +220,12 @@ func (c *Config) Validate() error {
 	if c.CoalescePages < 1 || c.MaxReadLength < 1 {
 		return bad("coalesce pages and max read length must be positive")
 	}
+	if least := time.Duration(shadow.DefaultSegments) * time.Second; c.ShadowWindow < least {
+		return bad("shadow window %s: want at least %s (a second for each of its %d segments)", c.ShadowWindow, least, shadow.DefaultSegments)
+	}
+	if err := c.shadowConfig().Validate(); err != nil {
+		return bad("shadow pages %d: %v", c.ShadowPages, err)
+	}
 	return c.Ring.Validate()
 }
 
@@ -220,6 +242,12 @@ func (c *Config) gatewayConfig() gateway.Config {
 		g.ReadPiece = min(gateway.DefaultReadPiece, c.MaxReadLength)
 	}
 	return g
+}
+
+// shadowConfig is the shadow cache's configuration (its clock is set by
+// the node).
+func (c *Config) shadowConfig() shadow.Config {
+	return shadow.Config{Window: c.ShadowWindow, Pages: c.ShadowPages}
 }
 
 // loadOrCreateID returns the node id kept in dir/node-id, creating it once.

@@ -18,7 +18,9 @@ import (
 	"github.com/ringcache/ringcache/transport"
 )
 
-func (n *Node) memberInfo(m membership.Member) transport.MemberInfo {
+// memberInfo describes a member; selfStats adds this node's NodeStats to
+// its own entry.
+func (n *Node) memberInfo(m membership.Member, selfStats bool) transport.MemberInfo {
 	mi := transport.MemberInfo{ID: m.ID, GRPCAddr: m.Meta.GRPCAddr, HTTPAddr: m.Meta.HTTPAddr, S3Addr: m.Meta.S3Addr,
 		Zone: m.Meta.Zone, State: string(m.State)}
 	if r := n.ring(); r != nil {
@@ -26,24 +28,27 @@ func (n *Node) memberInfo(m membership.Member) transport.MemberInfo {
 	}
 	if m.ID == n.id {
 		mi.BytesCached = n.store.Stats().UsedBytes
+		if selfStats {
+			mi.Self = n.selfStats()
+		}
 	}
 	return mi
 }
 
-func (n *Node) membersResponse() *transport.MembersResponse {
+func (n *Node) membersResponse(selfStats bool) *transport.MembersResponse {
 	r := n.ring()
 	rc := r.Config()
 	resp := &transport.MembersResponse{RingVersion: r.Version(), RingMembers: r.Members(),
 		Partitions: rc.Partitions, Load: rc.Load, PageSize: rc.PageSize, ReplicationFactor: rc.ReplicationFactor}
 	for _, m := range n.members.Members() {
-		resp.Members = append(resp.Members, n.memberInfo(m))
+		resp.Members = append(resp.Members, n.memberInfo(m, selfStats))
 	}
 	return resp
 }
 
 // Members implements transport.ControlServer.
-func (n *Node) Members(ctx context.Context, _ *transport.MembersRequest) (*transport.MembersResponse, error) {
-	return n.membersResponse(), nil
+func (n *Node) Members(ctx context.Context, req *transport.MembersRequest) (*transport.MembersResponse, error) {
+	return n.membersResponse(req.SelfStats), nil
 }
 
 // WatchRing sends the members now and after every ring change.
@@ -52,7 +57,7 @@ func (n *Node) WatchRing(_ *transport.WatchRequest, stream grpc.ServerStreamingS
 	defer cancel()
 	var last uint64
 	for {
-		resp := n.membersResponse()
+		resp := n.membersResponse(false)
 		if resp.RingVersion != last {
 			if err := stream.Send(resp); err != nil {
 				return err
@@ -322,7 +327,7 @@ func (n *Node) Affinity(ctx context.Context, req *transport.AffinityRequest) (*t
 		}
 		pa := transport.PathAffinity{Path: p}
 		for _, m := range members {
-			pa.Nodes = append(pa.Nodes, n.memberInfo(m))
+			pa.Nodes = append(pa.Nodes, n.memberInfo(m, false))
 		}
 		resp.Results = append(resp.Results, pa)
 	}

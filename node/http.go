@@ -44,6 +44,8 @@ func (n *Node) httpHandler() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", n.metricsHandler())
+	mux.HandleFunc("GET /{$}", serveStatusPage)
+	mux.HandleFunc("GET /v1/status", n.httpStatus)
 	mux.HandleFunc("GET /v1/members", n.httpMembers)
 	mux.HandleFunc("GET /v1/affinity", n.httpAffinity)
 	mux.HandleFunc("POST /v1/affinity/assign", n.httpAssign)

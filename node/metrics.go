@@ -85,6 +85,10 @@ func newMetrics(n *Node) *metrics {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "ringcache_evictions_total", Help: "Pages evicted to stay under capacity or quota.",
 	}, func() float64 { return float64(n.store.Stats().Evictions) }))
+	gauge("ringcache_shadow_working_set_bytes", "Bytes of the distinct pages read from this node in the last --shadow-window (estimated by the shadow cache).",
+		func() float64 { return float64(n.shadow.Stats().WorkingSetBytes) })
+	gauge("ringcache_shadow_hit_ratio", "Hit ratio a cache holding every page read from this node in the last --shadow-window would have had over it (shadow cache).",
+		func() float64 { return n.shadow.Stats().HitRatio })
 	gauge("ringcache_members", "Members in this node's ring.", func() float64 {
 		if r := n.ring(); r != nil {
 			return float64(len(r.Members()))

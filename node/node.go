@@ -13,6 +13,7 @@ import (
 
 	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/node/internal/pagefetch"
+	"github.com/ringcache/ringcache/node/internal/shadow"
 	"github.com/ringcache/ringcache/node/membership"
 	"github.com/ringcache/ringcache/ring"
 	"github.com/ringcache/ringcache/storage"
@@ -40,6 +41,7 @@ type Node struct {
 	metrics *metrics
 	meta    *metaCache
 	fetch   *pagefetch.Fetcher
+	shadow  *shadow.Cache
 
 	grpcLis, httpLis, s3Lis net.Listener
 	grpcAddr                string // advertised

@@ -40,7 +40,7 @@ func (n *Node) sendFromHandle(w *response, rd *localRead, sp pageSpan, h *storag
 	if err != nil {
 		return err
 	}
-	n.account(w.st, n.storedOrigin(rd, sp), sp)
+	n.account(w.st, rd, n.storedOrigin(rd, sp), sp)
 	return nil
 }
 
@@ -50,7 +50,7 @@ func (n *Node) sendFlight(ctx context.Context, w *response, rd *localRead, sp pa
 	if err != nil {
 		return fmt.Errorf("read %s: under-store: %w", rd.req.Path, err)
 	}
-	n.account(w.st, n.flightOrigin(rd, sp, fl, joined), sp)
+	n.account(w.st, rd, n.flightOrigin(rd, sp, fl, joined), sp)
 	if err := n.sendHeader(w, rd.hdr); err != nil {
 		return err
 	}
@@ -82,6 +82,6 @@ func (n *Node) sendVerified(w *response, rd *localRead, sp pageSpan) error {
 	if err := n.sendHeader(w, rd.hdr); err != nil {
 		return err
 	}
-	n.account(w.st, n.storedOrigin(rd, sp), sp)
+	n.account(w.st, rd, n.storedOrigin(rd, sp), sp)
 	return w.WriteSegment(sp.start+sp.lo, buf)
 }

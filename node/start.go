@@ -13,6 +13,7 @@ import (
 
 	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/node/internal/pagefetch"
+	"github.com/ringcache/ringcache/node/internal/shadow"
 	"github.com/ringcache/ringcache/node/membership"
 	"github.com/ringcache/ringcache/storage"
 	"github.com/ringcache/ringcache/transport"
@@ -103,6 +104,11 @@ func (n *Node) openStore() error {
 	var err error
 	if n.store, err = storage.Open(scfg); err != nil {
 		return fmt.Errorf("node: open page store: %w", err)
+	}
+	shcfg := cfg.shadowConfig()
+	shcfg.Now = n.now
+	if n.shadow, err = shadow.New(shcfg); err != nil {
+		return fmt.Errorf("node: shadow cache: %w", err)
 	}
 	n.metrics = newMetrics(n)
 	n.metrics.replaySeconds.Set(n.store.Stats().ReplaySeconds)

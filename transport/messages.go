@@ -20,10 +20,39 @@ type MemberInfo struct {
 	State       string  `msgpack:"state"` // joining, active, suspect, leaving, dead, left
 	Share       float64 `msgpack:"share"` // fraction of the ring's partitions owned
 	BytesCached int64   `msgpack:"bytes"`
+	// Self is what the answering node reports about itself, in its own
+	// entry only, when MembersRequest.SelfStats asks (nil in the others',
+	// and from nodes that predate it).
+	Self *NodeStats `msgpack:"self,omitempty"`
+}
+
+// NodeStats are one node's own counters and gauges since it started: what
+// the status page (GET /v1/status) and `ringcache members` show. Counters
+// are those of /metrics (ringcache_cache_hits_total, ...).
+type NodeStats struct {
+	PagesHit        int64 `msgpack:"hits"`
+	PagesMissed     int64 `msgpack:"misses"`
+	BytesLocal      int64 `msgpack:"b_local"`
+	BytesPeer       int64 `msgpack:"b_peer"`
+	BytesUnderstore int64 `msgpack:"b_under"`
+	UsedBytes       int64 `msgpack:"used"`
+	CapacityBytes   int64 `msgpack:"cap"`
+	Pages           int64 `msgpack:"pages"`
+	// The shadow cache over ShadowWindow: the working set (bytes of the
+	// distinct pages read) and the hit ratio a cache holding all of it
+	// would get.
+	ShadowWindow          time.Duration `msgpack:"sh_window"`
+	ShadowWorkingSetBytes int64         `msgpack:"sh_ws"`
+	ShadowHitRatio        float64       `msgpack:"sh_hit"`
 }
 
 // MembersRequest asks for the member list.
-type MembersRequest struct{}
+type MembersRequest struct {
+	// SelfStats asks the node to add its NodeStats to its own entry
+	// (MemberInfo.Self). It costs the node about a millisecond (the shadow
+	// cache reads its filters), so ring polls leave it off.
+	SelfStats bool `msgpack:"self,omitempty"`
+}
 
 // MembersResponse is the member list and the ring version it makes.
 type MembersResponse struct {

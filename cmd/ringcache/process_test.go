@@ -486,7 +486,8 @@ func TestCLIAgainstARealNode(t *testing.T) {
 	if code, stdout, stderr = run(t, "load", "lake/d/", "--pin", seeds); code != 0 {
 		t.Fatalf("load: exit %d: %s %s", code, stdout, stderr)
 	}
-	if code, stdout, _ = run(t, "members", seeds); code != 0 || !strings.Contains(stdout, "c0") {
+	if code, stdout, _ = run(t, "members", seeds); code != 0 || !strings.Contains(stdout, "c0") ||
+		!strings.Contains(stdout, "SHADOW-WS") || !strings.Contains(stdout, "shadow cache window 24h") {
 		t.Fatalf("members: exit %d: %s", code, stdout)
 	}
 	if code, stdout, _ = run(t, "affinity", "lake/d/f.bin", seeds); code != 0 || !strings.Contains(stdout, "c0") {
@@ -517,6 +518,12 @@ func TestCLIAgainstARealNode(t *testing.T) {
 	}
 	if code, body := get("/v1/members"); code != 200 || !strings.Contains(body, `"ring_version"`) {
 		t.Fatalf("/v1/members: %d %s", code, body)
+	}
+	if code, body := get("/"); code != 200 || !strings.Contains(body, `fetch("v1/status"`) {
+		t.Fatalf("/ (status page): %d %.200s", code, body)
+	}
+	if code, body := get("/v1/status"); code != 200 || !strings.Contains(body, `"shadow_working_set_bytes"`) {
+		t.Fatalf("/v1/status: %d %s", code, body)
 	}
 	if code, body := get("/v1/affinity?path=lake/d/f.bin&n=2"); code != 200 || !strings.Contains(body, `"c0"`) {
 		t.Fatalf("/v1/affinity: %d %s", code, body)

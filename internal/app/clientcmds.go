@@ -250,20 +250,28 @@ type membersCmd struct {
 	clientFlags `embed:""`
 }
 
-// Run prints the members table.
+// Run prints the members table. Each node reports its cached bytes and
+// shadow cache itself (Members, transport.NodeStats); "-" where a node did
+// not answer.
 func (m *membersCmd) Run(env Env) error {
 	return m.withClient(env, "ringcache members", func(ctx context.Context, c *client.Client) error {
-		cached := c.BytesCached(ctx)
+		stats := c.MemberStats(ctx)
 		tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "ID\tGRPC\tHTTP\tSTATE\tZONE\tSHARE\tCACHED\n")
+		fmt.Fprintf(tw, "ID\tGRPC\tHTTP\tSTATE\tZONE\tSHARE\tCACHED\tSHADOW-WS\tSHADOW-HIT\n")
+		window := ""
 		for _, m := range c.Members() {
-			bytes := "-"
-			if b, ok := cached[m.ID]; ok {
-				bytes = cli.FormatSize(b)
+			bytes, ws, hit := "-", "-", "-"
+			if st, ok := stats[m.ID]; ok {
+				bytes = cli.FormatSize(st.UsedBytes)
+				ws, hit = cli.FormatSize(st.ShadowWorkingSetBytes), fmt.Sprintf("%.1f%%", 100*st.ShadowHitRatio)
+				window = st.ShadowWindow.String()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f%%\t%s\n", m.ID, m.GRPCAddr, m.HTTPAddr, m.State, dash(m.Zone), 100*m.Share, bytes)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f%%\t%s\t%s\t%s\n", m.ID, m.GRPCAddr, m.HTTPAddr, m.State, dash(m.Zone), 100*m.Share, bytes, ws, hit)
 		}
 		fmt.Fprintf(tw, "\nring version %016x\n", c.RingVersion())
+		if window != "" {
+			fmt.Fprintf(tw, "shadow cache window %s: SHADOW-WS is the bytes of the distinct pages read from the node, SHADOW-HIT the hit ratio a cache holding them all would get\n", window)
+		}
 		return tw.Flush()
 	})
 }

@@ -178,6 +178,8 @@ func printDevBanner(w io.Writer, c *node.LocalCluster, lakeDir string, seeded bo
 	seeds := strings.Join(c.GRPCAddrs(), ",")
 	p := samplelake.Paths()[0]
 	fmt.Fprintf(w, `
+Status page: http://%[3]s/
+
 Try it (another terminal):
   go run ./cmd/ringcache members --seeds %[1]s
   go run ./cmd/ringcache get %[2]s --seeds %[1]s -o /tmp/part.parquet

@@ -40,6 +40,8 @@ type nodeCmd struct {
 	Join         []string      `name:"join" placeholder:"ADDR" help:"Gossip addresses of existing members."`
 	Zone         string        `name:"zone" help:"Zone label carried in node metadata."`
 	SyncInterval time.Duration `name:"sync-interval" default:"60s" help:"How long file metadata is trusted before one Stat on the under-store."`
+	ShadowWindow time.Duration `name:"shadow-window" default:"24h" help:"Window of the shadow cache: ringcache_shadow_working_set_bytes and ringcache_shadow_hit_ratio look this far back."`
+	ShadowPages  int           `name:"shadow-pages" default:"1048576" help:"Distinct pages a window the shadow cache is sized for (8 MiB of memory a million pages)."`
 	ScopeQuota   []string      `name:"scope-quota" sep:"none" placeholder:"PREFIX=SIZE" help:"Repeatable: pages of files under PREFIX may use at most SIZE here."`
 	GossipKey    string        `name:"gossip-key" placeholder:"BASE64" help:"Base64 AES key (16/24/32 bytes) encrypting gossip."`
 	TLSCert      string        `name:"tls-cert" placeholder:"FILE" help:"TLS certificate (mTLS; not implemented yet)."`
@@ -55,6 +57,7 @@ func (f *nodeCmd) config() (node.Config, error) {
 		ID: f.ID, DataDir: f.DataDir, Capacity: f.Capacity.Bytes(), PageSize: f.PageSize.Bytes(),
 		GRPCAddr: f.GRPCAddr, GossipAddr: f.GossipAddr, HTTPAddr: f.HTTPAddr, S3Addr: f.S3Addr,
 		AdvertiseHost: f.Advertise, Join: f.Join, Zone: f.Zone, SyncInterval: f.SyncInterval,
+		ShadowWindow: f.ShadowWindow, ShadowPages: f.ShadowPages,
 	}
 	for _, d := range f.DataDirs {
 		i := strings.LastIndexByte(d, ':')
