@@ -31,14 +31,17 @@ const (
 type cluster struct {
 	t     testing.TB
 	lc    *node.LocalCluster
-	dir   string // the local under-store's directory ("" for S3)
+	dir   string     // the local under-store's directory ("" for S3)
+	raw   *s3.Client // the S3 under-store itself (nil for a directory)
 	store *countingStore
 }
 
-// countingStore counts the under-store requests the cluster makes.
+// countingStore counts the under-store requests the cluster makes (and
+// the bytes its reads return).
 type countingStore struct {
 	understore.Store
-	stats, reads, lists atomic.Int64
+	stats, reads, lists, buckets atomic.Int64
+	readBytes                    atomic.Int64
 }
 
 func (c *countingStore) Stat(ctx context.Context, p string) (understore.ObjectInfo, error) {
@@ -48,16 +51,20 @@ func (c *countingStore) Stat(ctx context.Context, p string) (understore.ObjectIn
 
 func (c *countingStore) ReadAt(ctx context.Context, p string, want understore.ObjectInfo, b []byte, off int64) (int, error) {
 	c.reads.Add(1)
-	return c.Store.ReadAt(ctx, p, want, b, off)
+	n, err := c.Store.ReadAt(ctx, p, want, b, off)
+	c.readBytes.Add(int64(n))
+	return n, err
 }
 
 // ReadFirst keeps the one-request cold read (the node asks for it by
 // interface) and counts it as a read.
 func (c *countingStore) ReadFirst(ctx context.Context, p string, b []byte, off int64) (understore.ObjectInfo, int, error) {
 	c.reads.Add(1)
-	return c.Store.(interface {
+	info, n, err := c.Store.(interface {
 		ReadFirst(context.Context, string, []byte, int64) (understore.ObjectInfo, int, error)
 	}).ReadFirst(ctx, p, b, off)
+	c.readBytes.Add(int64(n))
+	return info, n, err
 }
 
 func (c *countingStore) List(ctx context.Context, prefix, delim, token string, limit int) (understore.ListPage, error) {
@@ -65,7 +72,36 @@ func (c *countingStore) List(ctx context.Context, prefix, delim, token string, l
 	return c.Store.List(ctx, prefix, delim, token, limit)
 }
 
-func (c *countingStore) requests() int64 { return c.stats.Load() + c.reads.Load() + c.lists.Load() }
+// ListAfter keeps start-after and marker at one call (both under-stores
+// implement it) and counts it as a List.
+func (c *countingStore) ListAfter(ctx context.Context, prefix, delim, after string, limit int) (understore.ListPage, error) {
+	c.lists.Add(1)
+	return c.Store.(understore.AfterLister).ListAfter(ctx, prefix, delim, after, limit)
+}
+
+func (c *countingStore) Buckets(ctx context.Context) ([]string, error) {
+	c.buckets.Add(1)
+	return c.Store.Buckets(ctx)
+}
+
+func (c *countingStore) requests() int64 {
+	return c.stats.Load() + c.reads.Load() + c.lists.Load() + c.buckets.Load()
+}
+
+// counts is a snapshot of a countingStore, for "this cost N requests".
+type counts struct{ stats, reads, lists, buckets, readBytes int64 }
+
+func (c *countingStore) snapshot() counts {
+	return counts{c.stats.Load(), c.reads.Load(), c.lists.Load(), c.buckets.Load(), c.readBytes.Load()}
+}
+
+// since is what the store was asked for after the snapshot s.
+func (c *countingStore) since(s counts) counts {
+	n := c.snapshot()
+	return counts{n.stats - s.stats, n.reads - s.reads, n.lists - s.lists, n.buckets - s.buckets, n.readBytes - s.readBytes}
+}
+
+func (n counts) requests() int64 { return n.stats + n.reads + n.lists + n.buckets }
 
 // localCluster starts n nodes with gateways over a local-directory
 // under-store holding the bucket "lake".
@@ -108,9 +144,14 @@ func (c *cluster) start(n int, auth string) {
 // endpoint is node i's gateway URL.
 func (c *cluster) endpoint(i int) string { return "http://" + c.lc.Nodes[i].S3Addr() }
 
-// put writes an object straight into the under-store directory.
+// put writes an object straight into the under-store (its directory, or
+// the S3 server with PutObject), behind the nodes' back.
 func (c *cluster) put(t testing.TB, path string, data []byte) {
 	t.Helper()
+	if c.raw != nil {
+		c.putS3(t, path, data)
+		return
+	}
 	p := filepath.Join(c.dir, filepath.FromSlash(path))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
