@@ -92,7 +92,9 @@ func testAWSCLI(t *testing.T, c *cluster, l *lake, eps []endpoint, wantKeys []st
 	env := awsEnv(t)
 	big := l.objects[l.big]
 	for _, ep := range eps {
-		cli := func(args ...string) []byte { return runTool(t, env, aws, append([]string{"--endpoint-url", ep.url}, args...)...) }
+		cli := func(args ...string) []byte {
+			return runTool(t, env, aws, append([]string{"--endpoint-url", ep.url}, args...)...)
+		}
 		// To stdout, and to a file (ranged, parallel GETs above 8 MiB).
 		mustEqual(t, ep.name+" s3 cp -", cli("s3", "cp", "s3://lake/"+l.big, "-"), big)
 		out := filepath.Join(t.TempDir(), "multi.bin")
@@ -231,7 +233,9 @@ func testS3cmd(t *testing.T, l *lake, eps []endpoint) {
 			t.Fatal(err)
 		}
 		env := toolEnv(t)
-		run := func(args ...string) []byte { return runTool(t, env, s3cmd, append([]string{"-c", cfg, "--no-progress"}, args...)...) }
+		run := func(args ...string) []byte {
+			return runTool(t, env, s3cmd, append([]string{"-c", cfg, "--no-progress"}, args...)...)
+		}
 		out := filepath.Join(t.TempDir(), "big.bin")
 		run("get", "--force", "s3://lake/"+l.big, out)
 		mustEqual(t, ep.name+" s3cmd get", readFile(t, out), big)
@@ -289,4 +293,3 @@ func testRclone(t *testing.T, l *lake, eps []endpoint, wantKeys []string) {
 		}
 	}
 }
-
