@@ -126,9 +126,24 @@ var emptySHA256 = func() string { s := sha256.Sum256(nil); return hex.EncodeToSt
 // aws-sdk-go-v2's signer at signingTime.
 func signedRequest(t testing.TB, method, rawURL, access, secret string, signingTime time.Time) *http.Request {
 	t.Helper()
+	return signedRequestHdr(t, method, rawURL, access, secret, signingTime, nil)
+}
+
+// signedRequestAt signs with the test key a request carrying the headers
+// hdr (signed too).
+func signedRequestAt(t testing.TB, method, rawURL string, hdr map[string]string, signingTime time.Time) *http.Request {
+	t.Helper()
+	return signedRequestHdr(t, method, rawURL, testAccess, testSecret, signingTime, hdr)
+}
+
+func signedRequestHdr(t testing.TB, method, rawURL, access, secret string, signingTime time.Time, hdr map[string]string) *http.Request {
+	t.Helper()
 	r, err := http.NewRequest(method, rawURL, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		r.Header.Set(k, v)
 	}
 	r.Header.Set("X-Amz-Content-Sha256", emptySHA256)
 	err = v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: access, SecretAccessKey: secret},
