@@ -126,7 +126,9 @@ func (c *cluster) start(n int, auth string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tmpl := node.Config{PageSize: pageSize, Capacity: 256 << 20, SyncInterval: time.Minute, S3Addr: "127.0.0.1:0",
-		S3: gateway.Config{Auth: auth, Keys: map[string]string{testAccess: testSecret}}}
+		// Pieces of 1 MiB (the least) so that GETs of a few MiB are
+		// served as several pinned reads, as 64 MiB pieces serve big ones.
+		S3: gateway.Config{Auth: auth, Keys: map[string]string{testAccess: testSecret}, ReadPiece: 1 << 20}}
 	lc, err := node.StartLocalCluster(ctx, node.LocalClusterConfig{Nodes: n, BaseDir: t.TempDir(), UnderStore: c.store, Template: tmpl})
 	if err != nil {
 		t.Fatal(err)
