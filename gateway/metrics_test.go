@@ -74,10 +74,10 @@ func TestMetrics(t *testing.T) {
 
 	m := scrape(t, c, 0)
 	want := map[string]float64{
-		`ringcache_s3_requests_total{code="200",op="GetObject"}`:  gets,
-		`ringcache_s3_requests_total{code="404",op="GetObject"}`:  1,
-		`ringcache_s3_requests_total{code="206",op="GetObject"}`:  1,
-		`ringcache_s3_requests_total{code="200",op="HeadObject"}`: 1,
+		`ringcache_s3_requests_total{code="200",op="GetObject"}`:      gets,
+		`ringcache_s3_requests_total{code="404",op="GetObject"}`:      1,
+		`ringcache_s3_requests_total{code="206",op="GetObject"}`:      1,
+		`ringcache_s3_requests_total{code="200",op="HeadObject"}`:     1,
 		`ringcache_s3_request_duration_seconds_count{op="GetObject"}`: gets + 2,
 	}
 	for k, v := range want {
