@@ -193,10 +193,64 @@ func TestClients(t *testing.T) {
 		}
 	})
 
+	t.Run("ranged ReaderAt", func(t *testing.T) {
+		for _, ep := range eps {
+			testParquetPattern(t, sdk(ep.url, testAccess, testSecret), l.big, l.objects[l.big])
+		}
+	})
+
 	t.Run("aws-cli", func(t *testing.T) { testAWSCLI(t, c, l, eps, wantKeys) })
 	t.Run("boto3", func(t *testing.T) { testBoto3(t, l, eps, wantKeys) })
 	t.Run("s3cmd", func(t *testing.T) { testS3cmd(t, l, eps) })
 	t.Run("rclone", func(t *testing.T) { testRclone(t, l, eps, wantKeys) })
+
+	t.Run("cold GET costs one S3 request", func(t *testing.T) {
+		data := randomBytes(14, 1<<20)
+		c.put(t, "lake/cold/1m.bin", data)
+		_, other := c.owners(t, "lake/cold/1m.bin")
+		cl := sdk(c.endpoint(other), testAccess, testSecret)
+		before := c.store.snapshot()
+		mustEqual(t, "cold GET", readAll(t, mustGet(t, cl, "cold/1m.bin")), data)
+		if got := c.store.since(before); got.requests() != 1 || got.readBytes != int64(len(data)) {
+			t.Errorf("cold 1 MiB GET over versitygw: %+v, want one request of 1 MiB", got)
+		}
+		before = c.store.snapshot()
+		mustEqual(t, "warm GET", readAll(t, mustGet(t, cl, "cold/1m.bin")), data)
+		if _, err := cl.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("lake"), Key: aws.String("cold/1m.bin")}); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.store.since(before); got.requests() != 0 {
+			t.Errorf("warm GET and HEAD over versitygw: %+v, want none", got)
+		}
+	})
+
+	t.Run("buckets and markers", func(t *testing.T) {
+		cl := sdk(eps[1].url, testAccess, testSecret)
+		lb, err := cl.ListBuckets(ctx, &s3.ListBucketsInput{})
+		if err != nil || len(lb.Buckets) != 1 || aws.ToString(lb.Buckets[0].Name) != "lake" {
+			t.Fatalf("ListBuckets: %v %+v", err, lb)
+		}
+		if _, err := cl.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("lake")}); err != nil {
+			t.Errorf("HeadBucket: %v", err)
+		}
+		loc, err := cl.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("lake")})
+		if err != nil || loc.LocationConstraint != "" {
+			t.Errorf("GetBucketLocation: %v %q", err, loc.LocationConstraint)
+		}
+		// A directory marker written by another tool, then read here.
+		c.put(t, "lake/marked/", nil)
+		c.put(t, "lake/marked/in.txt", []byte("in"))
+		h, err := cl.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("lake"), Key: aws.String("marked/")})
+		if err != nil || aws.ToInt64(h.ContentLength) != 0 {
+			t.Fatalf("HEAD of a marker: %v", err)
+		}
+		mustEqual(t, "GET of a marker", readAll(t, mustGet(t, cl, "marked/")), nil)
+		want := c.rawKeys(t, "lake", "marked/")
+		got, _, _ := listV2(t, cl, &s3.ListObjectsV2Input{Bucket: aws.String("lake"), Prefix: aws.String("marked/")})
+		if !slices.Equal(got, want) || len(want) != 2 {
+			t.Errorf("listing under a marker: %q, versitygw lists %q", got, want)
+		}
+	})
 }
 
 // lines splits a tool's output into non-empty lines.
