@@ -103,7 +103,7 @@ func (g *Gateway) markerMeta(q *request) (objectMeta, error) {
 			if o.Size != 0 {
 				return objectMeta{}, errNotImplemented("GetObject of a non-empty key ending in /")
 			}
-			return objectMeta{etag: quoteETag(o.ETag), rawETag: o.ETag, modTime: o.ModTime}, nil
+			return objectMeta{etag: listing.QuoteETag(o.ETag), rawETag: o.ETag, modTime: o.ModTime}, nil
 		}
 	}
 	if len(page.Objects) == 0 && len(page.Prefixes) == 0 {

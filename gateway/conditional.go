@@ -69,12 +69,3 @@ func etagMatches(list, etag string) bool {
 	}
 	return false
 }
-
-// quoteETag returns the ETag as S3 sends it, in double quotes (the S3
-// under-store's come quoted, the local directory's bare).
-func quoteETag(etag string) string {
-	if len(etag) >= 2 && etag[0] == '"' && etag[len(etag)-1] == '"' {
-		return etag
-	}
-	return `"` + etag + `"`
-}

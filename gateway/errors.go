@@ -108,11 +108,11 @@ func toS3(err error, notFound func() *s3Error) *s3Error {
 		return se
 	}
 	wrap := func(e *s3Error) *s3Error { e.cause = err; return e }
+	var ae *sigv4.Error
+	if errors.As(err, &ae) {
+		return wrap(newError(ae.Code, ae.Status, "%s", authMessage(ae)))
+	}
 	switch {
-	case errors.Is(err, sigv4.ErrMissingAuth), errors.Is(err, sigv4.ErrMalformed), errors.Is(err, sigv4.ErrInvalidAccessKeyID),
-		errors.Is(err, sigv4.ErrSignatureDoesNotMatch), errors.Is(err, sigv4.ErrRequestTimeTooSkewed), errors.Is(err, sigv4.ErrExpired):
-		code, status := sigv4.Code(err)
-		return wrap(newError(code, status, "%s", authMessage(err)))
 	case errors.Is(err, listing.ErrNoSuchBucket):
 		return wrap(errNoSuchBucket())
 	case errors.Is(err, listing.ErrInvalidArgument), errors.Is(err, transport.ErrBadRequest),
@@ -151,6 +151,10 @@ func authMessage(err error) string {
 		return "The difference between the request time and the current time is too large."
 	case errors.Is(err, sigv4.ErrExpired):
 		return "Request has expired"
+	}
+	var ae *sigv4.Error
+	if errors.As(err, &ae) {
+		return ae.Msg
 	}
 	return err.Error()
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ringcache/ringcache/gateway/internal/listing"
 	"github.com/ringcache/ringcache/transport"
 	"github.com/ringcache/ringcache/understore"
 )
@@ -81,7 +82,7 @@ func (g *Gateway) statObject(ctx context.Context, path string) (objectMeta, erro
 	if err != nil {
 		return objectMeta{}, err
 	}
-	return objectMeta{size: st.Size, etag: quoteETag(st.ETag), rawETag: st.ETag, modTime: st.ModTime}, nil
+	return objectMeta{size: st.Size, etag: listing.QuoteETag(st.ETag), rawETag: st.ETag, modTime: st.ModTime}, nil
 }
 
 // headObject serves HeadObject from the owner's cached metadata.
@@ -178,7 +179,7 @@ func (g *Gateway) getOnce(q *request) error {
 	}
 
 	body.onHeader = func(h transport.ReadHeader) error {
-		m := objectMeta{size: h.Size, etag: quoteETag(h.ETag), rawETag: h.ETag, modTime: h.ModTime}
+		m := objectMeta{size: h.Size, etag: listing.QuoteETag(h.ETag), rawETag: h.ETag, modTime: h.ModTime}
 		start, end := int64(0), h.Size
 		if hasRange {
 			var rerr *s3Error

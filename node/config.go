@@ -208,11 +208,16 @@ func (c *Config) Validate() error {
 }
 
 // gatewayConfig is the S3 gateway's configuration: the node's sync
-// interval (listings are as fresh as file metadata) unless set.
+// interval (listings are as fresh as file metadata) and read limit unless
+// set.
 func (c *Config) gatewayConfig() gateway.Config {
 	g := c.S3
 	if g.SyncInterval == 0 {
 		g.SyncInterval = c.SyncInterval
+	}
+	if g.ReadPiece == 0 {
+		// One gateway read must be a read the node accepts.
+		g.ReadPiece = min(gateway.DefaultReadPiece, c.MaxReadLength)
 	}
 	return g
 }

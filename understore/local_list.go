@@ -85,7 +85,7 @@ func (s *local) list(ctx context.Context, op, prefix, delimiter string, after *l
 	if err := s.checkBucket(op, prefix, bucket); err != nil {
 		return ListPage{}, err
 	}
-	ents, err := s.listEntries(ctx, bucket, kp, delimiter, after.key())
+	ents, err := s.listEntries(ctx, bucket, kp, delimiter, after, limit)
 	if err != nil {
 		return ListPage{}, localErr(op, prefix, err)
 	}
@@ -106,12 +106,11 @@ func (t *localToken) covers(e listEntry) bool {
 	return t != nil && (e.key <= t.last || (t.isPrefix && strings.HasPrefix(e.key, t.last)))
 }
 
-// listEntries returns the sorted keys and common prefixes under kp in the
-// bucket, starting at the deepest directory kp names. Keys at or before
-// after are left out of a recursive walk (and whole directories of them
-// are not read) so that later pages of a big listing cost less; pageOf
-// filters the rest.
-func (s *local) listEntries(ctx context.Context, bucket, kp, delimiter, after string) ([]listEntry, error) {
+// listEntries returns, in key order, the keys and common prefixes under kp
+// in the bucket that after does not cover, starting at the deepest
+// directory kp names: at most limit+1 of them (one more than a page, so
+// pageOf knows whether another page follows) when the walk is recursive.
+func (s *local) listEntries(ctx context.Context, bucket, kp, delimiter string, after *localToken, limit int) ([]listEntry, error) {
 	start := bucket
 	if i := strings.LastIndexByte(kp, '/'); i >= 0 {
 		start = bucket + "/" + kp[:i]
@@ -122,11 +121,19 @@ func (s *local) listEntries(ctx context.Context, bucket, kp, delimiter, after st
 		// a big bucket does not walk all of it.
 		return s.readLevel(ctx, bucket, start, kp)
 	}
-	keys, err := s.walkKeys(ctx, bucket, start, kp, after, 0)
-	if err != nil {
-		return nil, err
-	}
-	return groupKeys(keys, kp, delimiter), nil
+	var out []listEntry
+	err := s.walkOrdered(ctx, bucket, start, kp, after.key(), func(key string) bool {
+		e := entryOf(key, kp, delimiter)
+		if after.covers(e) || (len(out) > 0 && out[len(out)-1] == e) {
+			return true // keys under one common prefix are adjacent
+		}
+		if len(out) > limit {
+			return false
+		}
+		out = append(out, e)
+		return true
+	})
+	return out, err
 }
 
 // pageOf turns the entries after the token into a page of at most limit,
@@ -165,78 +172,101 @@ type listEntry struct {
 	prefix bool
 }
 
-// groupKeys rolls sorted keys up into common prefixes at delimiter. The
-// result stays sorted: every key under a prefix sorts with the prefix.
-func groupKeys(keys []string, kp, delimiter string) []listEntry {
-	var out []listEntry
-	for _, k := range keys {
-		if delimiter != "" {
-			if i := strings.Index(k[len(kp):], delimiter); i >= 0 {
-				cp := k[:len(kp)+i+len(delimiter)]
-				if len(out) == 0 || out[len(out)-1].key != cp {
-					out = append(out, listEntry{cp, true})
-				}
-				continue
-			}
+// entryOf is the entry a key lists as: itself, or the common prefix it
+// rolls up into at delimiter.
+func entryOf(key, kp, delimiter string) listEntry {
+	if delimiter != "" {
+		if i := strings.Index(key[len(kp):], delimiter); i >= 0 {
+			return listEntry{key[:len(kp)+i+len(delimiter)], true}
 		}
-		out = append(out, listEntry{k, false})
 	}
-	return out
+	return listEntry{key, false}
 }
 
-// walkKeys returns the sorted keys (relative to bucket) of the objects
-// under the directory start that begin with kp and sort after after; max >
-// 0 stops after that many. It descends only into directories that can hold
-// such keys: a directory dk that sorts before after, and is not a prefix of
-// it, holds only keys before after (they differ from after inside dk). Walk
-// order is not key order ("a/b" sorts after "a-b" but is visited first), so
-// it collects, then sorts.
-func (s *local) walkKeys(ctx context.Context, bucket, start, kp, after string, max int) ([]string, error) {
-	var keys []string
-	err := fs.WalkDir(s.root.FS(), start, func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if name == start && errors.Is(err, fs.ErrNotExist) {
-				return fs.SkipAll
-			}
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // removed while walking
-			}
-			return err
+// walkOrdered calls visit with the keys (relative to bucket) of the
+// objects under the directory dir that begin with kp and sort after after,
+// in key order, until visit returns false. Each directory is read whole and
+// its entries visited in the order of the keys they lead to: a
+// subdirectory "a" as "a/", so it comes after a sibling "a-b" whose key
+// sorts first, and everything under it is adjacent (no sibling name starts
+// with "a/"). So a page stops after its entries instead of walking the
+// whole prefix. It descends only into directories that can hold such keys:
+// a directory dk that sorts before after, and is not a prefix of it, holds
+// only keys before after (they differ from after inside dk).
+func (s *local) walkOrdered(ctx context.Context, bucket, dir, kp, after string, visit func(key string) bool) error {
+	_, err := s.walkDir(ctx, bucket, dir, kp, after, visit)
+	return err
+}
+
+// walkDir is walkOrdered for one directory; more is false once visit
+// asked to stop.
+func (s *local) walkDir(ctx context.Context, bucket, dir, kp, after string, visit func(key string) bool) (more bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	d, err := s.root.Open(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return true, nil // removed while walking, or not a directory
 		}
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
+		return false, err
+	}
+	des, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return true, nil
 		}
-		if name == bucket {
-			return nil
+		return false, err
+	}
+	rel := strings.TrimPrefix(strings.TrimPrefix(dir, bucket), "/")
+	if rel != "" {
+		rel += "/"
+	}
+	sortName := func(de fs.DirEntry) string {
+		if de.IsDir() {
+			return de.Name() + "/"
 		}
-		key := name[len(bucket)+1:]
-		if strings.HasPrefix(d.Name(), tmpPrefix) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
+		return de.Name()
+	}
+	slices.SortFunc(des, func(a, b fs.DirEntry) int { return strings.Compare(sortName(a), sortName(b)) })
+	for _, de := range des {
+		if strings.HasPrefix(de.Name(), tmpPrefix) {
+			continue
 		}
-		if d.IsDir() {
+		key, name := rel+de.Name(), dir+"/"+de.Name()
+		if de.IsDir() {
 			dk := key + "/"
 			if !strings.HasPrefix(dk, kp) && !strings.HasPrefix(kp, dk) {
-				return fs.SkipDir
+				continue
 			}
 			if dk < after && !strings.HasPrefix(after, dk) {
-				return fs.SkipDir
+				continue
 			}
-			return nil
+			if more, err := s.walkDir(ctx, bucket, name, kp, after, visit); !more || err != nil {
+				return more, err
+			}
+			continue
 		}
-		if key <= after || !strings.HasPrefix(key, kp) || !s.isObject(name, d) {
-			return nil
+		if key <= after || !strings.HasPrefix(key, kp) || !s.isObject(name, de) {
+			continue
 		}
-		keys = append(keys, key)
-		if max > 0 && len(keys) >= max {
-			return fs.SkipAll
+		if !visit(key) {
+			return false, nil
 		}
-		return nil
+	}
+	return true, nil
+}
+
+// hasObject reports whether the directory dir holds an object under it
+// whose key begins with kp.
+func (s *local) hasObject(ctx context.Context, bucket, dir, kp string) (bool, error) {
+	found := false
+	err := s.walkOrdered(ctx, bucket, dir, kp, "", func(string) bool {
+		found = true
+		return false
 	})
-	slices.Sort(keys)
-	return keys, err
+	return found, err
 }
 
 // isObject reports whether a non-directory entry is an object: a regular
@@ -284,11 +314,11 @@ func (s *local) readLevel(ctx context.Context, bucket, start, kp string) ([]list
 			if !strings.HasPrefix(dk, kp) {
 				continue
 			}
-			some, err := s.walkKeys(ctx, bucket, name, dk, "", 1)
+			some, err := s.hasObject(ctx, bucket, name, dk)
 			if err != nil {
 				return nil, err
 			}
-			if len(some) > 0 {
+			if some {
 				out = append(out, listEntry{dk, true})
 			}
 			continue

@@ -2,10 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,24 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/internal/cli"
+	"github.com/ringcache/ringcache/internal/samplelake"
 	"github.com/ringcache/ringcache/node"
 	"github.com/ringcache/ringcache/understore"
 )
-
-// sampleFiles is the lake `ringcache dev` seeds an empty under-store with:
-// a Hive-style table layout with sizes around and on page boundaries.
-var sampleFiles = []struct {
-	path string
-	size int
-}{
-	{"lake/warehouse/sales/date=2026-11-01/part-00000.parquet", 3<<20 + 123_457},
-	{"lake/warehouse/sales/date=2026-11-01/part-00001.parquet", 2 << 20},
-	{"lake/warehouse/sales/date=2026-11-02/part-00000.parquet", 5<<20 - 1},
-	{"lake/warehouse/users/part-00000.orc", 700 << 10},
-	{"lake/warehouse/users/part-00001.orc", 1},
-	{"lake/warehouse/empty/_SUCCESS", 0},
-}
 
 // devName names the command in its usage errors.
 const devName = "ringcache dev"
@@ -47,6 +36,9 @@ type devCmd struct {
 	GRPCAddr     string        `name:"grpc-addr" default:"127.0.0.1:7100" placeholder:"ADDR" help:"gRPC address of node 0; node i uses port+i."`
 	GossipAddr   string        `name:"gossip-addr" default:"127.0.0.1:7946" placeholder:"ADDR" help:"Gossip address of node 0; node i uses port+i."`
 	HTTPAddr     string        `name:"http-addr" default:"127.0.0.1:7180" placeholder:"ADDR" help:"HTTP address of node 0; node i uses port+i."`
+	S3Addr       string        `name:"s3-addr" default:"127.0.0.1:7200" placeholder:"ADDR" help:"S3 gateway address of node 0; node i uses port+i."`
+	S3Auth       string        `name:"s3-auth" default:"sigv4" enum:"sigv4,none" help:"Gateway authentication: sigv4 or none."`
+	S3Keys       []string      `name:"s3-keys" default:"ringcache:ringcache" placeholder:"ACCESS:SECRET" help:"Keys the gateways accept (comma separated)."`
 	SyncInterval time.Duration `name:"sync-interval" default:"10s" help:"How long file metadata is trusted."`
 	LogFormat    string        `name:"log-format" default:"text" enum:"text,json" help:"text or json."`
 	Verbose      bool          `name:"verbose" help:"Log every node's info messages (default: warnings only)."`
@@ -58,7 +50,7 @@ func (d *devCmd) Run(env Env) error {
 		return cli.Usagef(devName, "--nodes %d: want 1..64", d.Nodes)
 	}
 	addrs := map[string][]string{}
-	for _, a := range []struct{ name, addr string }{{"grpc-addr", d.GRPCAddr}, {"gossip-addr", d.GossipAddr}, {"http-addr", d.HTTPAddr}} {
+	for _, a := range []struct{ name, addr string }{{"grpc-addr", d.GRPCAddr}, {"gossip-addr", d.GossipAddr}, {"http-addr", d.HTTPAddr}, {"s3-addr", d.S3Addr}} {
 		list, err := consecutiveAddrs(a.addr, d.Nodes)
 		if err != nil {
 			return cli.Usagef(devName, "--%s: %v", a.name, err)
@@ -82,6 +74,11 @@ func (d *devCmd) Run(env Env) error {
 	if err != nil {
 		return fmt.Errorf("seed the sample lake: %w", err)
 	}
+	keys, err := gateway.ParseKeys(strings.Join(d.S3Keys, ","))
+	if err != nil {
+		return cli.Usagef(devName, "--s3-keys: %v", err)
+	}
+	s3cfg := gateway.Config{Auth: d.S3Auth, Keys: keys}
 	ctx, stop := runContext(env)
 	defer stop()
 	store, err := understore.Open(ctx, understore.Config{URL: "file://" + lakeDir, Logger: log})
@@ -94,15 +91,17 @@ func (d *devCmd) Run(env Env) error {
 	defer cancel()
 	cluster, err := node.StartLocalCluster(startCtx, node.LocalClusterConfig{
 		Nodes: d.Nodes, BaseDir: d.DataDir, UnderStore: store, Logger: log,
-		Template: node.Config{Capacity: d.Capacity.Bytes(), PageSize: d.PageSize.Bytes(), SyncInterval: d.SyncInterval},
+		Template: node.Config{Capacity: d.Capacity.Bytes(), PageSize: d.PageSize.Bytes(), SyncInterval: d.SyncInterval, S3: s3cfg},
 		Addrs: func(i int) (string, string, string) {
 			return addrs["grpc-addr"][i], addrs["gossip-addr"][i], addrs["http-addr"][i]
 		},
+		S3Addr: func(i int) string { return addrs["s3-addr"][i] },
 	})
 	if err != nil {
 		return err
 	}
-	printDevBanner(env.Stdout, cluster, lakeDir, seeded)
+	access, secret := firstKey(d.S3Keys)
+	printDevBanner(env.Stdout, cluster, lakeDir, seeded, d.S3Auth, access, secret)
 	<-ctx.Done()
 	fmt.Fprintln(env.Stdout, "\nstopping: the nodes leave the cluster and sync their journals")
 	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -131,57 +130,66 @@ func consecutiveAddrs(addr string, n int) ([]string, error) {
 	return out, nil
 }
 
-// seedLake fills an empty (or missing) directory with the sample files and
-// reports whether it did.
+// seedLake seeds an empty (or missing) directory with the sample lake and
+// reports whether it did; a directory with anything in it is the user's
+// lake and is left alone.
 func seedLake(dir string) (bool, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return false, err
-	}
 	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
 	if len(entries) > 0 {
 		return false, nil
 	}
-	rng := rand.New(rand.NewPCG(2026, 11))
-	for _, f := range sampleFiles {
-		p := filepath.Join(dir, filepath.FromSlash(f.path))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return false, err
-		}
-		data := make([]byte, f.size)
-		for i := range data {
-			data[i] = byte(rng.Uint32())
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			return false, err
-		}
+	if _, err := samplelake.Seed(dir); err != nil {
+		return false, err
 	}
 	return true, nil
 }
 
-func printDevBanner(w io.Writer, c *node.LocalCluster, lakeDir string, seeded bool) {
+// awsEnv is the environment the aws CLI example needs: the gateway's key,
+// or, without authentication, an instruction to send unsigned requests.
+func awsEnv(s3Auth, access, secret string) string {
+	if s3Auth == gateway.AuthNone {
+		return "  export AWS_ACCESS_KEY_ID=any AWS_SECRET_ACCESS_KEY=any AWS_DEFAULT_REGION=us-east-1\n"
+	}
+	return fmt.Sprintf("  export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_DEFAULT_REGION=us-east-1\n", access, secret)
+}
+
+// firstKey is the first ACCESS:SECRET pair of --s3-keys, for the banner.
+func firstKey(keys []string) (access, secret string) {
+	if len(keys) == 0 {
+		return "", ""
+	}
+	access, secret, _ = strings.Cut(strings.Split(keys[0], ",")[0], ":")
+	return access, secret
+}
+
+func printDevBanner(w io.Writer, c *node.LocalCluster, lakeDir string, seeded bool, s3Auth, access, secret string) {
 	fmt.Fprintf(w, "ringcache dev: %d nodes on loopback, under-store file://%s", len(c.Nodes), lakeDir)
 	if seeded {
-		fmt.Fprint(w, " (seeded with sample files)")
+		fmt.Fprintf(w, " (seeded with the sample table %s)", samplelake.TablePrefix)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "\n  %-8s %-22s %-22s %s\n", "node", "grpc (seeds)", "http", "gossip")
+	fmt.Fprintf(w, "\n  %-8s %-22s %-22s %-22s %s\n", "node", "grpc (seeds)", "http", "s3", "gossip")
 	for _, n := range c.Nodes {
-		fmt.Fprintf(w, "  %-8s %-22s %-22s %s\n", n.ID(), n.GRPCAddr(), n.HTTPAddr(), n.GossipAddr())
+		fmt.Fprintf(w, "  %-8s %-22s %-22s %-22s %s\n", n.ID(), n.GRPCAddr(), n.HTTPAddr(), n.S3Addr(), n.GossipAddr())
 	}
 	seeds := strings.Join(c.GRPCAddrs(), ",")
-	p := sampleFiles[0].path
+	p := samplelake.Paths()[0]
 	fmt.Fprintf(w, `
 Try it (another terminal):
   go run ./cmd/ringcache members --seeds %[1]s
   go run ./cmd/ringcache get %[2]s --seeds %[1]s -o /tmp/part.parquet
   go run ./cmd/ringcache stat %[2]s --seeds %[1]s
-  go run ./cmd/ringcache load lake/warehouse/ --seeds %[1]s
+  go run ./cmd/ringcache load %[5]s --seeds %[1]s
   curl -s http://%[3]s/v1/members
   curl -s 'http://%[3]s/v1/affinity?path=%[2]s&n=2'
   curl -s http://%[3]s/metrics | grep ringcache_read_bytes_total
+
+S3 (any node answers for any object; path-style):
+%[6]s  aws --endpoint-url http://%[7]s s3 ls s3://lake/ --recursive
+  aws --endpoint-url http://%[7]s s3 cp s3://%[2]s /tmp/part.parquet
 
 Go SDK:
   c, _ := client.New(ctx, client.Config{Seeds: []string{%[4]q}})
@@ -189,5 +197,5 @@ Go SDK:
   n, _ := f.ReadAt(buf, 0)
 
 Ctrl-C stops the cluster.
-`, seeds, p, c.Nodes[0].HTTPAddr(), c.Nodes[0].GRPCAddr())
+`, seeds, p, c.Nodes[0].HTTPAddr(), c.Nodes[0].GRPCAddr(), samplelake.TablePrefix, awsEnv(s3Auth, access, secret), c.Nodes[0].S3Addr())
 }

@@ -181,3 +181,16 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("SigningKey of an unknown key")
 	}
 }
+
+// TestSigningKeyVector is the derived-key example of the AWS SigV4
+// documentation ("Examples of how to derive a signing key").
+func TestSigningKeyVector(t *testing.T) {
+	v, err := New(Config{Keys: map[string]string{"AK": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := v.SigningKey(Credential{AccessKey: "AK", Date: "20120215", Region: "us-east-1", Service: "iam"})
+	if got := fmt.Sprintf("%x", k); got != "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d" {
+		t.Fatalf("signing key %s", got)
+	}
+}
