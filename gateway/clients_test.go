@@ -204,6 +204,9 @@ func TestClients(t *testing.T) {
 	t.Run("s3cmd", func(t *testing.T) { testS3cmd(t, l, eps) })
 	t.Run("rclone", func(t *testing.T) { testRclone(t, l, eps, wantKeys) })
 
+	// The subtests below add objects to the lake.
+	t.Run("sample lake Parquet", func(t *testing.T) { testSampleLake(t, c) })
+
 	t.Run("cold GET costs one S3 request", func(t *testing.T) {
 		data := randomBytes(14, 1<<20)
 		c.put(t, "lake/cold/1m.bin", data)
