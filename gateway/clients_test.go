@@ -209,17 +209,17 @@ func TestClients(t *testing.T) {
 
 	t.Run("cold GET costs one S3 request", func(t *testing.T) {
 		data := randomBytes(14, 1<<20)
-		c.put(t, "lake/cold/1m.bin", data)
-		_, other := c.owners(t, "lake/cold/1m.bin")
-		cl := sdk(c.endpoint(other), testAccess, testSecret)
+		key := c.keyOwnedByFirst(t, "lake", "cold/", ".bin")
+		c.put(t, "lake/"+key, data)
+		cl := sdk(c.endpoint(1), testAccess, testSecret) // not the owner
 		before := c.store.snapshot()
-		mustEqual(t, "cold GET", readAll(t, mustGet(t, cl, "cold/1m.bin")), data)
+		mustEqual(t, "cold GET", readAll(t, mustGet(t, cl, key)), data)
 		if got := c.store.since(before); got.requests() != 1 || got.readBytes != int64(len(data)) {
 			t.Errorf("cold 1 MiB GET over versitygw: %+v, want one request of 1 MiB", got)
 		}
 		before = c.store.snapshot()
-		mustEqual(t, "warm GET", readAll(t, mustGet(t, cl, "cold/1m.bin")), data)
-		if _, err := cl.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("lake"), Key: aws.String("cold/1m.bin")}); err != nil {
+		mustEqual(t, "warm GET", readAll(t, mustGet(t, cl, key)), data)
+		if _, err := cl.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("lake"), Key: aws.String(key)}); err != nil {
 			t.Fatal(err)
 		}
 		if got := c.store.since(before); got.requests() != 0 {

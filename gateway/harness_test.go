@@ -7,7 +7,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sync/atomic"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,68 +38,100 @@ type cluster struct {
 }
 
 // countingStore counts the under-store requests the cluster makes (and
-// the bytes its reads return).
+// the bytes its reads return), keeping each call so that a failed count
+// can say which calls it saw.
 type countingStore struct {
 	understore.Store
-	stats, reads, lists, buckets atomic.Int64
-	readBytes                    atomic.Int64
+	mu    sync.Mutex
+	calls []storeCall
+}
+
+// storeCall is one under-store request.
+type storeCall struct {
+	op, path string
+	bytes    int64
+}
+
+func (c *countingStore) record(op, path string, n int) {
+	c.mu.Lock()
+	c.calls = append(c.calls, storeCall{op, path, int64(n)})
+	c.mu.Unlock()
 }
 
 func (c *countingStore) Stat(ctx context.Context, p string) (understore.ObjectInfo, error) {
-	c.stats.Add(1)
+	c.record("Stat", p, 0)
 	return c.Store.Stat(ctx, p)
 }
 
 func (c *countingStore) ReadAt(ctx context.Context, p string, want understore.ObjectInfo, b []byte, off int64) (int, error) {
-	c.reads.Add(1)
 	n, err := c.Store.ReadAt(ctx, p, want, b, off)
-	c.readBytes.Add(int64(n))
+	c.record("ReadAt", p, n)
 	return n, err
 }
 
 // ReadFirst keeps the one-request cold read (the node asks for it by
 // interface) and counts it as a read.
 func (c *countingStore) ReadFirst(ctx context.Context, p string, b []byte, off int64) (understore.ObjectInfo, int, error) {
-	c.reads.Add(1)
 	info, n, err := c.Store.(interface {
 		ReadFirst(context.Context, string, []byte, int64) (understore.ObjectInfo, int, error)
 	}).ReadFirst(ctx, p, b, off)
-	c.readBytes.Add(int64(n))
+	c.record("ReadFirst", p, n)
 	return info, n, err
 }
 
 func (c *countingStore) List(ctx context.Context, prefix, delim, token string, limit int) (understore.ListPage, error) {
-	c.lists.Add(1)
+	c.record("List", prefix, 0)
 	return c.Store.List(ctx, prefix, delim, token, limit)
 }
 
 // ListAfter keeps start-after and marker at one call (both under-stores
 // implement it) and counts it as a List.
 func (c *countingStore) ListAfter(ctx context.Context, prefix, delim, after string, limit int) (understore.ListPage, error) {
-	c.lists.Add(1)
+	c.record("ListAfter", prefix, 0)
 	return c.Store.(understore.AfterLister).ListAfter(ctx, prefix, delim, after, limit)
 }
 
 func (c *countingStore) Buckets(ctx context.Context) ([]string, error) {
-	c.buckets.Add(1)
+	c.record("Buckets", "", 0)
 	return c.Store.Buckets(ctx)
 }
 
-func (c *countingStore) requests() int64 {
-	return c.stats.Load() + c.reads.Load() + c.lists.Load() + c.buckets.Load()
+func (c *countingStore) requests() int64 { return c.since(counts{}).requests() }
+
+// counts is what the store was asked for in some span of the test, for
+// "this cost N requests"; at is where the span starts in the call log.
+type counts struct {
+	stats, reads, lists, buckets, readBytes int64
+	calls                                   []storeCall
+	at                                      int
 }
 
-// counts is a snapshot of a countingStore, for "this cost N requests".
-type counts struct{ stats, reads, lists, buckets, readBytes int64 }
-
+// snapshot marks now; since(snapshot) is what was asked after it.
 func (c *countingStore) snapshot() counts {
-	return counts{c.stats.Load(), c.reads.Load(), c.lists.Load(), c.buckets.Load(), c.readBytes.Load()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return counts{at: len(c.calls)}
 }
 
 // since is what the store was asked for after the snapshot s.
 func (c *countingStore) since(s counts) counts {
-	n := c.snapshot()
-	return counts{n.stats - s.stats, n.reads - s.reads, n.lists - s.lists, n.buckets - s.buckets, n.readBytes - s.readBytes}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := counts{calls: slices.Clone(c.calls[s.at:]), at: len(c.calls)}
+	for _, call := range n.calls {
+		switch call.op {
+		case "Stat":
+			n.stats++
+		case "ReadAt", "ReadFirst":
+			n.reads++
+			n.readBytes += call.bytes
+		case "List", "ListAfter":
+			n.lists++
+		case "Buckets":
+			n.buckets++
+		}
+	}
+	return n
 }
 
 func (n counts) requests() int64 { return n.stats + n.reads + n.lists + n.buckets }

@@ -182,3 +182,21 @@ func do(t testing.TB, r *http.Request) (*http.Response, []byte) {
 	}
 	return resp, readAll(t, resp.Body)
 }
+
+// keyOwnedByFirst returns a key of the form prefix+N+suffix whose owner is
+// node 0. A node that took over a path at a ring change in the last 15
+// minutes (node.handoffWindow) reads it cold with a Stat first, to find
+// the previous owner's pages (warm handoff), which costs a cold read two
+// under-store requests; node 0 has owned such a key in every ring since
+// the cluster started, so the one-request cold read is what it does.
+func (c *cluster) keyOwnedByFirst(t testing.TB, bucket, prefix, suffix string) string {
+	t.Helper()
+	for i := range 1000 {
+		k := prefix + strconv.Itoa(i) + suffix
+		if owner, _ := c.owners(t, bucket+"/"+k); owner == 0 {
+			return k
+		}
+	}
+	t.Fatalf("no key %s*%s owned by node 0", prefix, suffix)
+	return ""
+}
