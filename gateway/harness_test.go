@@ -140,6 +140,12 @@ func (n counts) requests() int64 { return n.stats + n.reads + n.lists + n.bucket
 // under-store holding the bucket "lake".
 func localCluster(t testing.TB, n int, auth string) *cluster {
 	t.Helper()
+	return localClusterWith(t, n, auth, nil)
+}
+
+// localClusterWith is localCluster with the nodes' Config changed by tweak.
+func localClusterWith(t testing.TB, n int, auth string, tweak func(*node.Config)) *cluster {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "lake"), 0o755); err != nil {
 		t.Fatal(err)
@@ -150,11 +156,11 @@ func localCluster(t testing.TB, n int, auth string) *cluster {
 	}
 	t.Cleanup(func() { s.Close() })
 	c := &cluster{t: t, dir: dir, store: &countingStore{Store: s}}
-	c.start(n, auth)
+	c.start(n, auth, tweak)
 	return c
 }
 
-func (c *cluster) start(n int, auth string) {
+func (c *cluster) start(n int, auth string, tweak func(*node.Config)) {
 	t := c.t
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -162,6 +168,9 @@ func (c *cluster) start(n int, auth string) {
 		// Pieces of 1 MiB (the least) so that GETs of a few MiB are
 		// served as several pinned reads, as 64 MiB pieces serve big ones.
 		S3: gateway.Config{Auth: auth, Keys: map[string]string{testAccess: testSecret}, ReadPiece: 1 << 20}}
+	if tweak != nil {
+		tweak(&tmpl)
+	}
 	lc, err := node.StartLocalCluster(ctx, node.LocalClusterConfig{Nodes: n, BaseDir: t.TempDir(), UnderStore: c.store, Template: tmpl})
 	if err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func s3Cluster(t testing.TB, n int, auth string) *cluster {
 	}
 	t.Cleanup(func() { s.Close() })
 	c := &cluster{t: t, raw: s3test.Client(ep, ak, sk), store: &countingStore{Store: s}}
-	c.start(n, auth)
+	c.start(n, auth, nil)
 	return c
 }
 
