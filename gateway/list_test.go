@@ -212,6 +212,70 @@ func TestListing(t *testing.T) {
 		}
 	})
 
+	t.Run("encoding-type url, prefixes", func(t *testing.T) {
+		q := url.Values{"list-type": {"2"}, "prefix": {"odd/"}, "delimiter": {"/"}, "encoding-type": {"url"}}
+		resp, body := do(t, signedRequest(t, http.MethodGet, c.endpoint(0)+"/lake?"+strings.ReplaceAll(q.Encode(), "+", "%20"), testAccess, testSecret, time.Now()))
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		var res struct {
+			CommonPrefixes []struct{ Prefix string }
+		}
+		if err := xml.Unmarshal(body, &res); err != nil {
+			t.Fatal(err)
+		}
+		if len(res.CommonPrefixes) != 1 {
+			t.Fatalf("prefixes %+v", res.CommonPrefixes)
+		}
+		if p, _ := url.QueryUnescape(res.CommonPrefixes[0].Prefix); p != "odd/grüße/" || strings.Contains(res.CommonPrefixes[0].Prefix, "ü") {
+			t.Errorf("common prefix answered as %q", res.CommonPrefixes[0].Prefix)
+		}
+	})
+
+	t.Run("pages through any node", func(t *testing.T) {
+		// A second cluster with two gateways: a continuation token one
+		// gives works on the other (clients behind a load balancer).
+		c2 := localCluster(t, 2, "sigv4")
+		for i := range 250 {
+			c2.put(t, fmt.Sprintf("lake/k%03d", i), nil)
+		}
+		cls := []*s3.Client{sdk(c2.endpoint(0), testAccess, testSecret), sdk(c2.endpoint(1), testAccess, testSecret)}
+		var got []string
+		var token *string
+		for page := 0; ; page++ {
+			out, err := cls[page%2].ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("lake"), MaxKeys: aws.Int32(40), ContinuationToken: token})
+			if err != nil {
+				t.Fatalf("page %d through node %d: %v", page, page%2, err)
+			}
+			for _, o := range out.Contents {
+				got = append(got, aws.ToString(o.Key))
+			}
+			if !aws.ToBool(out.IsTruncated) {
+				break
+			}
+			token = out.NextContinuationToken
+		}
+		if len(got) != 250 || got[0] != "k000" || got[249] != "k249" || !slices.IsSorted(got) {
+			t.Fatalf("alternating nodes listed %d keys", len(got))
+		}
+	})
+
+	t.Run("bad listing arguments", func(t *testing.T) {
+		for _, q := range []string{"list-type=2&max-keys=-1", "list-type=2&max-keys=abc", "list-type=2&continuation-token=garbage",
+			"max-keys=-5", "list-type=2&encoding-type=base64"} {
+			resp, body := signedGet(t, c.endpoint(0)+"/lake?"+q)
+			checkError(t, q, resp, body, 400, "InvalidArgument")
+		}
+		out, err := cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("lake"), MaxKeys: aws.Int32(0)})
+		if err != nil || len(out.Contents) != 0 {
+			t.Errorf("max-keys 0: %v, %d keys", err, len(out.Contents))
+		}
+		out, err = cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("lake"), Prefix: aws.String("big/"), FetchOwner: aws.Bool(true), MaxKeys: aws.Int32(1)})
+		if err != nil || len(out.Contents) != 1 || out.Contents[0].Owner == nil || aws.ToString(out.Contents[0].Owner.ID) == "" {
+			t.Errorf("fetch-owner: %v %+v", err, out)
+		}
+	})
+
 	t.Run("20 listings cost one", func(t *testing.T) {
 		// A fresh prefix, so no page is cached yet.
 		in := func() *s3.ListObjectsV2Input {

@@ -200,3 +200,9 @@ func (c *cluster) keyOwnedByFirst(t testing.TB, bucket, prefix, suffix string) s
 	t.Fatalf("no key %s*%s owned by node 0", prefix, suffix)
 	return ""
 }
+
+// signedGet sends a GET of rawURL signed with the test key now.
+func signedGet(t testing.TB, rawURL string) (*http.Response, []byte) {
+	t.Helper()
+	return do(t, signedRequest(t, http.MethodGet, rawURL, testAccess, testSecret, time.Now()))
+}
