@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"encoding/hex"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -205,4 +207,39 @@ func (c *cluster) keyOwnedByFirst(t testing.TB, bucket, prefix, suffix string) s
 func signedGet(t testing.TB, rawURL string) (*http.Response, []byte) {
 	t.Helper()
 	return do(t, signedRequest(t, http.MethodGet, rawURL, testAccess, testSecret, time.Now()))
+}
+
+// putMany writes the objects (path -> bytes) into the under-store, eight
+// at a time.
+func (c *cluster) putMany(t testing.TB, objs map[string][]byte) {
+	t.Helper()
+	if c.raw == nil {
+		for p, b := range objs {
+			c.put(t, p, b)
+		}
+		return
+	}
+	paths := make(chan string)
+	errs := make(chan error, len(objs))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for p := range paths {
+				bucket, key, _ := strings.Cut(p, "/")
+				_, err := c.raw.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(objs[p])})
+				if err != nil {
+					errs <- fmt.Errorf("seed %s: %w", p, err)
+				}
+			}
+		})
+	}
+	for p := range objs {
+		paths <- p
+	}
+	close(paths)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		t.Fatal(err)
+	}
 }
