@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +107,19 @@ func TestEdgeReads(t *testing.T) {
 			t.Fatalf("presigned ranged GET: %d %s", resp.StatusCode, body)
 		}
 		mustEqual(t, "presigned ranged GET", body, data[100:200])
+		ps, err = s3.NewPresignClient(cl).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("lake"), Key: aws.String("p/one.bin"),
+			ResponseContentDisposition: aws.String(`attachment; filename="one.bin"`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, body = do(t, mustRequest(t, http.MethodGet, ps.URL))
+		if resp.StatusCode != 200 || string(body) != "*" || resp.Header.Get("Content-Disposition") != `attachment; filename="one.bin"` {
+			t.Errorf("presigned GET with an override: %d %q %q", resp.StatusCode, body, resp.Header.Get("Content-Disposition"))
+		}
 	}
+
+	// Bounds: a URI longer than the gateway takes is an S3 error.
+	long := c.endpoint(0) + "/lake/" + strings.Repeat("a", 9000)
+	resp, body := do(t, mustRequest(t, http.MethodGet, long))
+	checkError(t, "9000-byte URI", resp, body, 400, "InvalidURI")
 }
