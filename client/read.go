@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"time"
 
 	"github.com/ringcache/ringcache/objpath"
@@ -29,6 +30,9 @@ type ReadStats struct {
 	// it was not split; see Config.ReadParallelism).
 	Pieces  int
 	Latency time.Duration
+	// ReadID names the read in the nodes' debug logs (read_id, 16 hex
+	// digits): the forwarding node, the owner and its under-store requests.
+	ReadID uint64
 }
 
 func (s *ReadStats) add(o ReadStats) {
@@ -134,6 +138,10 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 	if o.noCache {
 		flags |= transport.FlagNoCache
 	}
+	if readID == 0 {
+		readID = rand.Uint64() | 1 // every read has an id the nodes log
+	}
+	st.ReadID = readID
 	req := transport.ReadRequest{Path: path, Offset: off, Length: int64(len(p)), RingVersion: v.ring.Version(), Scope: o.scope, ETag: o.etag, Flags: flags, ReadID: readID}
 	var errs []error
 	var ownersBuf [4]string // no allocation for the usual few owners

@@ -142,7 +142,7 @@ func (g *Gateway) getOnce(q *request) error {
 	rng, hasRange := parseRange(q.r.Header.Get("Range"))
 	cond := parseConditions(q.r.Header)
 	body := &httpBody{w: q.w}
-	req := transport.ReadRequest{Path: path, Flags: transport.FlagModTime}
+	req := transport.ReadRequest{Path: path, Flags: transport.FlagModTime, ReadID: q.readID}
 	pieceEnd := func(off int64) int64 {
 		if body.end > 0 || body.started {
 			return min(body.end, off+g.cfg.ReadPiece)

@@ -84,7 +84,8 @@ type request struct {
 	w           http.ResponseWriter
 	r           *http.Request
 	query       url.Values
-	id          string
+	id          string // x-amz-request-id
+	readID      uint64 // the same id as the node's read id, in its logs
 	rt          route
 	status      int
 	wroteHeader bool
@@ -103,15 +104,21 @@ func (q *request) writeHeader(status int) {
 	q.w.WriteHeader(status)
 }
 
-// newRequestID returns an id in S3's form: 16 upper-case hex digits.
-func newRequestID() string { return fmt.Sprintf("%016X", rand.Uint64()) }
+// newRequestID returns an id in S3's form, 16 upper-case hex digits, and
+// the number it writes: GETs pass it to the node as the read's id, so the
+// nodes' logs name the same id as the client's x-amz-request-id.
+func newRequestID() (string, uint64) {
+	n := rand.Uint64() | 1 // a read id is never 0
+	return fmt.Sprintf("%016X", n), n
+}
 
 // ServeHTTP serves one S3 request: request id, bounds, the route, the
 // signature (before anything reaches the cluster or the under-store), the
 // operation, then the metrics and the log line.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	q := &request{g: g, ctx: r.Context(), w: w, r: r, id: newRequestID(), rt: route{op: opUnknown}}
+	q := &request{g: g, ctx: r.Context(), w: w, r: r, rt: route{op: opUnknown}}
+	q.id, q.readID = newRequestID()
 	w.Header().Set("x-amz-request-id", q.id)
 	w.Header().Set("Server", "ringcache")
 	defer g.finish(q, start)

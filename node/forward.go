@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/ringcache/ringcache/node/membership"
@@ -35,7 +36,8 @@ func (n *Node) forwardRead(ctx context.Context, owner string, req *transport.Rea
 		if err != nil {
 			if first && !permanentStream(err) {
 				n.metrics.forwards.WithLabelValues("unreachable").Inc()
-				n.log.Debug("owner unreachable; serving the read here", "owner", owner, "path", req.Path, "err", err)
+				n.log.LogAttrs(ctx, slog.LevelDebug, "owner unreachable; serving the read here", slog.String("owner", owner),
+					slog.String("path", req.Path), readIDAttr(req.ReadID), slog.Any("err", err))
 				return false, nil
 			}
 			n.metrics.forwards.WithLabelValues("error").Inc()
@@ -68,6 +70,10 @@ func (n *Node) forwardRead(ctx context.Context, owner string, req *transport.Rea
 		off += int64(res.N)
 	}
 	n.metrics.forwards.WithLabelValues("ok").Inc()
+	if n.log.Enabled(ctx, slog.LevelDebug) {
+		n.log.LogAttrs(ctx, slog.LevelDebug, "read forwarded", slog.String("owner", owner), slog.String("path", req.Path),
+			readIDAttr(req.ReadID), slog.Int64("offset", req.Offset), slog.Int64("length", req.Length))
+	}
 	return true, nil
 }
 

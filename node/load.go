@@ -156,7 +156,7 @@ func (n *Node) loadLocal(ctx context.Context, path, scope string, pin bool) erro
 	}
 	total := pagefetch.PageCount(m.Size, n.cfg.PageSize)
 	key := storage.PageKey{File: m.ID, Version: m.Version}
-	read := n.underReader(path, m)
+	read := n.underReader(path, m, 0)
 	for wStart := uint32(0); wStart < total; wStart += n.readWindow() {
 		wEnd := min(total-1, wStart+n.readWindow()-1)
 		var flights []*pagefetch.Flight

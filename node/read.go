@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/ringcache/ringcache/node/internal/pagefetch"
@@ -72,6 +73,11 @@ func (n *Node) serveRead(ctx context.Context, req *transport.ReadRequest, tw tra
 	}
 	if err == nil {
 		n.observeRead(start, w.st)
+	}
+	if n.log.Enabled(ctx, slog.LevelDebug) {
+		n.log.LogAttrs(ctx, slog.LevelDebug, "read served", slog.String("path", req.Path), readIDAttr(req.ReadID),
+			slog.Int64("offset", req.Offset), slog.Int64("length", req.Length), slog.Int64("pages_hit", w.st.PagesHit),
+			slog.Int64("pages_missed", w.st.PagesMissed), slog.Duration("duration", time.Since(start)), slog.Any("err", err))
 	}
 	return err
 }
@@ -180,12 +186,14 @@ func (n *Node) readMeta(ctx context.Context, rd *localRead) (storage.FileMeta, e
 	first := func(ctx context.Context) (understore.ObjectInfo, *prefetched, error) {
 		fr := n.firstRunReader(rd)
 		if fr == nil {
+			start := time.Now()
 			info, err := n.under.Stat(ctx, req.Path)
 			n.metrics.understoreReq.WithLabelValues("stat", understoreResult(err)).Inc()
+			n.logUnder(ctx, "stat", req.Path, req.ReadID, 0, 0, start, err)
 			return info, nil, err
 		}
 		off, length := n.firstRunSpan(rd)
-		return n.readFirst(ctx, fr, req.Path, off, length)
+		return n.readFirst(ctx, fr, req.Path, req.ReadID, off, length)
 	}
 	m, pre, err := n.fileMetaVia(ctx, req.Path, req.Scope, rd.verify, first)
 	rd.pre = pre
@@ -232,7 +240,7 @@ func missingCachedOnly(rd *localRead, wStart uint32, pages []windowPage) error {
 // consecutive missing pages are fetched as one run (one ranged request),
 // pages already in flight for another read are joined.
 func (n *Node) startFetches(ctx context.Context, rd *localRead, wStart uint32, pages []windowPage) {
-	read := withPrefetched(rd.pre, rd.m.Content.ETag, n.underReader(rd.req.Path, rd.m))
+	read := withPrefetched(rd.pre, rd.m.Content.ETag, n.underReader(rd.req.Path, rd.m, rd.req.ReadID))
 	wEnd := wStart + uint32(len(pages)) - 1
 	for idx := wStart; idx <= wEnd; idx++ {
 		if pages[idx-wStart].cached() {
@@ -311,14 +319,17 @@ func closeHandles(pages []windowPage) {
 // underReader reads a range of the resolved version of a file: first from
 // the node that owned the file before the last ring change (warm handoff on
 // scale-out), then from the under-store.
-func (n *Node) underReader(p string, m storage.FileMeta) pagefetch.ReadRangeFunc {
+// readID names the read that asked, for the log.
+func (n *Node) underReader(p string, m storage.FileMeta, readID uint64) pagefetch.ReadRangeFunc {
 	want := understore.ObjectInfo{Path: p, Size: m.Size, ETag: m.Content.ETag, ModTime: m.Content.ModTime, MetaFP: m.MetaFP}
 	return func(ctx context.Context, off int64, buf []byte) (int, string, error) {
 		if n.readFromPreviousOwner(ctx, p, m, off, buf) {
 			return len(buf), sourcePeer, nil
 		}
+		start := time.Now()
 		nread, err := n.under.ReadAt(ctx, p, want, buf, off)
 		n.metrics.understoreReq.WithLabelValues("read", understoreResult(err)).Inc()
+		n.logUnder(ctx, "read", p, readID, off, len(buf), start, err)
 		return nread, sourceUnderstore, err
 	}
 }

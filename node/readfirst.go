@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/ringcache/ringcache/node/internal/pagefetch"
 	"github.com/ringcache/ringcache/storage"
@@ -72,13 +73,15 @@ func (n *Node) firstRunSpan(rd *localRead) (off, length int64) {
 
 // readFirst issues the one ranged request of a cold read and returns what
 // it learned and read.
-func (n *Node) readFirst(ctx context.Context, fr firstReader, p string, off, length int64) (understore.ObjectInfo, *prefetched, error) {
+func (n *Node) readFirst(ctx context.Context, fr firstReader, p string, readID uint64, off, length int64) (understore.ObjectInfo, *prefetched, error) {
 	buf := make([]byte, length)
+	start := time.Now()
 	info, nread, err := fr.ReadFirst(ctx, p, buf, off)
 	if err == io.EOF {
 		err = nil
 	}
 	n.metrics.understoreReq.WithLabelValues("read", understoreResult(err)).Inc()
+	n.logUnder(ctx, "read-first", p, readID, off, len(buf), start, err)
 	if err != nil {
 		return info, nil, err
 	}
