@@ -103,6 +103,9 @@ func testAWSCLI(t *testing.T, c *cluster, l *lake, eps []endpoint, wantKeys []st
 		if ep.name == eps[0].name {
 			cli("s3", "cp", "--only-show-errors", "s3://lake/"+l.odd, out)
 			mustEqual(t, ep.name+" s3 cp odd key", readFile(t, out), l.objects[l.odd])
+			if b := lines(cli("s3", "ls")); len(b) != 1 || !strings.HasSuffix(b[0], " lake") {
+				t.Errorf("aws s3 ls (buckets): %q", b)
+			}
 		}
 
 		var keys []string
@@ -263,6 +266,11 @@ func testS3cmd(t *testing.T, l *lake, eps []endpoint) {
 		if !slices.Equal(keys, l.keys()) {
 			t.Errorf("%s: s3cmd ls --recursive: %q, want %q", ep.name, keys, l.keys())
 		}
+		if ep.name == eps[0].name {
+			if b := lines(run("ls")); len(b) != 1 || !strings.HasSuffix(b[0], "s3://lake") {
+				t.Errorf("s3cmd ls (buckets): %q", b)
+			}
+		}
 		info := string(run("info", "s3://lake/"+l.big))
 		if !strings.Contains(info, fmt.Sprintf("File size: %d", len(big))) {
 			t.Errorf("%s: s3cmd info:\n%s", ep.name, info)
@@ -286,6 +294,11 @@ func testRclone(t *testing.T, l *lake, eps []endpoint, wantKeys []string) {
 		mustEqual(t, ep.name+" rclone cat --offset --count",
 			run("cat", "--offset", strconv.FormatInt(off, 10), "--count", strconv.FormatInt(n, 10), ":s3:lake/"+l.big), big[off:off+n])
 		mustEqual(t, ep.name+" rclone cat odd key", run("cat", ":s3:lake/"+l.odd), l.objects[l.odd])
+		if ep.name == eps[0].name {
+			if b := lines(run("lsf", ":s3:")); len(b) != 1 || b[0] != "lake/" {
+				t.Errorf("rclone lsf :s3: (buckets): %q", b)
+			}
+		}
 		keys := lines(run("lsf", "-R", "--files-only", ":s3:lake"))
 		slices.Sort(keys)
 		if !slices.Equal(keys, wantKeys) {
