@@ -79,22 +79,24 @@ type errorDoc struct {
 }
 
 // writeError answers e as S3 does: the status, and for methods that carry
-// a body the XML document.
-func writeError(w http.ResponseWriter, r *http.Request, e *s3Error, requestID string) {
+// a body the XML document. It returns the body bytes written (for
+// ringcache_s3_bytes_total, which counts every response body).
+func writeError(w http.ResponseWriter, r *http.Request, e *s3Error, requestID string) int64 {
 	h := w.Header()
 	for k, v := range e.Header {
 		h[k] = v
 	}
 	if r.Method == http.MethodHead {
 		w.WriteHeader(e.Status)
-		return
+		return 0
 	}
 	body, _ := xml.Marshal(errorDoc{Code: e.Code, Message: e.Message, Resource: r.URL.Path, RequestID: requestID})
 	h.Set("Content-Type", "application/xml")
 	h.Set("Content-Length", strconv.Itoa(len(xml.Header)+len(body)))
 	w.WriteHeader(e.Status)
-	_, _ = w.Write([]byte(xml.Header))
-	_, _ = w.Write(body)
+	n1, _ := w.Write([]byte(xml.Header))
+	n2, _ := w.Write(body)
+	return int64(n1 + n2)
 }
 
 // toS3 maps an error of the read path, the listing or the signature check

@@ -7,7 +7,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sync/atomic"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,45 +32,119 @@ const (
 type cluster struct {
 	t     testing.TB
 	lc    *node.LocalCluster
-	dir   string // the local under-store's directory ("" for S3)
+	dir   string     // the local under-store's directory ("" for S3)
+	raw   *s3.Client // the S3 under-store itself (nil for a directory)
 	store *countingStore
 }
 
-// countingStore counts the under-store requests the cluster makes.
+// countingStore counts the under-store requests the cluster makes (and
+// the bytes its reads return), keeping each call so that a failed count
+// can say which calls it saw.
 type countingStore struct {
 	understore.Store
-	stats, reads, lists atomic.Int64
+	mu    sync.Mutex
+	calls []storeCall
+}
+
+// storeCall is one under-store request.
+type storeCall struct {
+	op, path string
+	bytes    int64
+}
+
+func (c *countingStore) record(op, path string, n int) {
+	c.mu.Lock()
+	c.calls = append(c.calls, storeCall{op, path, int64(n)})
+	c.mu.Unlock()
 }
 
 func (c *countingStore) Stat(ctx context.Context, p string) (understore.ObjectInfo, error) {
-	c.stats.Add(1)
+	c.record("Stat", p, 0)
 	return c.Store.Stat(ctx, p)
 }
 
 func (c *countingStore) ReadAt(ctx context.Context, p string, want understore.ObjectInfo, b []byte, off int64) (int, error) {
-	c.reads.Add(1)
-	return c.Store.ReadAt(ctx, p, want, b, off)
+	n, err := c.Store.ReadAt(ctx, p, want, b, off)
+	c.record("ReadAt", p, n)
+	return n, err
 }
 
 // ReadFirst keeps the one-request cold read (the node asks for it by
 // interface) and counts it as a read.
 func (c *countingStore) ReadFirst(ctx context.Context, p string, b []byte, off int64) (understore.ObjectInfo, int, error) {
-	c.reads.Add(1)
-	return c.Store.(interface {
+	info, n, err := c.Store.(interface {
 		ReadFirst(context.Context, string, []byte, int64) (understore.ObjectInfo, int, error)
 	}).ReadFirst(ctx, p, b, off)
+	c.record("ReadFirst", p, n)
+	return info, n, err
 }
 
 func (c *countingStore) List(ctx context.Context, prefix, delim, token string, limit int) (understore.ListPage, error) {
-	c.lists.Add(1)
+	c.record("List", prefix, 0)
 	return c.Store.List(ctx, prefix, delim, token, limit)
 }
 
-func (c *countingStore) requests() int64 { return c.stats.Load() + c.reads.Load() + c.lists.Load() }
+// ListAfter keeps start-after and marker at one call (both under-stores
+// implement it) and counts it as a List.
+func (c *countingStore) ListAfter(ctx context.Context, prefix, delim, after string, limit int) (understore.ListPage, error) {
+	c.record("ListAfter", prefix, 0)
+	return c.Store.(understore.AfterLister).ListAfter(ctx, prefix, delim, after, limit)
+}
+
+func (c *countingStore) Buckets(ctx context.Context) ([]string, error) {
+	c.record("Buckets", "", 0)
+	return c.Store.Buckets(ctx)
+}
+
+func (c *countingStore) requests() int64 { return c.since(counts{}).requests() }
+
+// counts is what the store was asked for in some span of the test, for
+// "this cost N requests"; at is where the span starts in the call log.
+type counts struct {
+	stats, reads, lists, buckets, readBytes int64
+	calls                                   []storeCall
+	at                                      int
+}
+
+// snapshot marks now; since(snapshot) is what was asked after it.
+func (c *countingStore) snapshot() counts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return counts{at: len(c.calls)}
+}
+
+// since is what the store was asked for after the snapshot s.
+func (c *countingStore) since(s counts) counts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := counts{calls: slices.Clone(c.calls[s.at:]), at: len(c.calls)}
+	for _, call := range n.calls {
+		switch call.op {
+		case "Stat":
+			n.stats++
+		case "ReadAt", "ReadFirst":
+			n.reads++
+			n.readBytes += call.bytes
+		case "List", "ListAfter":
+			n.lists++
+		case "Buckets":
+			n.buckets++
+		}
+	}
+	return n
+}
+
+func (n counts) requests() int64 { return n.stats + n.reads + n.lists + n.buckets }
 
 // localCluster starts n nodes with gateways over a local-directory
 // under-store holding the bucket "lake".
 func localCluster(t testing.TB, n int, auth string) *cluster {
+	t.Helper()
+	return localClusterWith(t, n, auth, nil)
+}
+
+// localClusterWith is localCluster with the nodes' Config changed by tweak.
+func localClusterWith(t testing.TB, n int, auth string, tweak func(*node.Config)) *cluster {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "lake"), 0o755); err != nil {
@@ -81,16 +156,21 @@ func localCluster(t testing.TB, n int, auth string) *cluster {
 	}
 	t.Cleanup(func() { s.Close() })
 	c := &cluster{t: t, dir: dir, store: &countingStore{Store: s}}
-	c.start(n, auth)
+	c.start(n, auth, tweak)
 	return c
 }
 
-func (c *cluster) start(n int, auth string) {
+func (c *cluster) start(n int, auth string, tweak func(*node.Config)) {
 	t := c.t
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tmpl := node.Config{PageSize: pageSize, Capacity: 256 << 20, SyncInterval: time.Minute, S3Addr: "127.0.0.1:0",
-		S3: gateway.Config{Auth: auth, Keys: map[string]string{testAccess: testSecret}}}
+		// Pieces of 1 MiB (the least) so that GETs of a few MiB are
+		// served as several pinned reads, as 64 MiB pieces serve big ones.
+		S3: gateway.Config{Auth: auth, Keys: map[string]string{testAccess: testSecret}, ReadPiece: 1 << 20}}
+	if tweak != nil {
+		tweak(&tmpl)
+	}
 	lc, err := node.StartLocalCluster(ctx, node.LocalClusterConfig{Nodes: n, BaseDir: t.TempDir(), UnderStore: c.store, Template: tmpl})
 	if err != nil {
 		t.Fatal(err)
@@ -108,9 +188,14 @@ func (c *cluster) start(n int, auth string) {
 // endpoint is node i's gateway URL.
 func (c *cluster) endpoint(i int) string { return "http://" + c.lc.Nodes[i].S3Addr() }
 
-// put writes an object straight into the under-store directory.
+// put writes an object straight into the under-store (its directory, or
+// the S3 server with PutObject), behind the nodes' back.
 func (c *cluster) put(t testing.TB, path string, data []byte) {
 	t.Helper()
+	if c.raw != nil {
+		c.putS3(t, path, data)
+		return
+	}
 	p := filepath.Join(c.dir, filepath.FromSlash(path))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)

@@ -135,7 +135,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	q.status = e.Status
-	writeError(w, r, e, q.id)
+	q.bytesOut = writeError(w, r, e, q.id)
 	level := slog.LevelInfo
 	if e.Status >= 500 {
 		level = slog.LevelError
@@ -199,7 +199,7 @@ func (g *Gateway) finish(q *request, start time.Time) {
 		if !q.wroteHeader {
 			e := errInternal(fmt.Errorf("panic: %v", p))
 			q.status = e.Status
-			writeError(q.w, q.r, e, q.id)
+			q.bytesOut = writeError(q.w, q.r, e, q.id)
 		} else {
 			q.status = statusAborted
 			g.metrics.observe(q, start)
