@@ -88,11 +88,16 @@ func (g *Gateway) listObjects(q *request) error {
 	return q.writeXML(res)
 }
 
+// directoryStore is an under-store whose directories are their own
+// markers (the local-directory store); on any other (S3) a marker is an
+// object like any other.
+type directoryStore interface{ DirectoryMarkers() bool }
+
 // markerMeta answers HEAD of a key ending in "/" (a directory marker, as
 // Hadoop S3A and the aws console write them). The node's read path does
 // not take such paths, so the under-store's listing decides: the marker
-// exists when the listing under it holds the marker object itself (S3) or
-// anything at all (a local directory, which is its own marker).
+// exists when the listing under it holds the marker object itself, or, on
+// a store whose directories are markers, anything at all.
 func (g *Gateway) markerMeta(q *request) (objectMeta, error) {
 	page, err := g.store.List(q.ctx, q.path(), "/", "", 1)
 	if err != nil {
@@ -106,7 +111,8 @@ func (g *Gateway) markerMeta(q *request) (objectMeta, error) {
 			return objectMeta{etag: listing.QuoteETag(o.ETag), rawETag: o.ETag, modTime: o.ModTime}, nil
 		}
 	}
-	if len(page.Objects) == 0 && len(page.Prefixes) == 0 {
+	ds, ok := g.store.(directoryStore)
+	if !ok || !ds.DirectoryMarkers() || (len(page.Objects) == 0 && len(page.Prefixes) == 0) {
 		return objectMeta{}, g.notFoundAs(q, transport.ErrNotFound)
 	}
 	return objectMeta{etag: emptyETag}, nil

@@ -248,6 +248,11 @@ func TestClients(t *testing.T) {
 			t.Fatalf("HEAD of a marker: %v", err)
 		}
 		mustEqual(t, "GET of a marker", readAll(t, mustGet(t, cl, "marked/")), nil)
+		// On S3 a marker is an object: keys under a prefix do not make one.
+		c.put(t, "lake/unmarked/in.txt", []byte("in"))
+		if _, err := cl.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("lake"), Key: aws.String("unmarked/")}); err == nil {
+			t.Errorf("HEAD of unmarked/ over S3: 200, want 404 as versitygw answers")
+		}
 		want := c.rawKeys(t, "lake", "marked/")
 		got, _, _ := listV2(t, cl, &s3.ListObjectsV2Input{Bucket: aws.String("lake"), Prefix: aws.String("marked/")})
 		if !slices.Equal(got, want) || len(want) != 2 {

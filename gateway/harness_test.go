@@ -91,6 +91,13 @@ func (c *countingStore) ListAfter(ctx context.Context, prefix, delim, after stri
 	return c.Store.(understore.AfterLister).ListAfter(ctx, prefix, delim, after, limit)
 }
 
+// DirectoryMarkers passes the wrapped store's answer through (the local
+// store's directories are markers; S3's are not).
+func (c *countingStore) DirectoryMarkers() bool {
+	ds, ok := c.Store.(interface{ DirectoryMarkers() bool })
+	return ok && ds.DirectoryMarkers()
+}
+
 func (c *countingStore) Buckets(ctx context.Context) ([]string, error) {
 	c.record("Buckets", "", 0)
 	return c.Store.Buckets(ctx)

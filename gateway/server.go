@@ -27,6 +27,7 @@ type Gateway struct {
 	metrics  *metrics
 	log      *slog.Logger
 	srv      *http.Server
+	conns    newConns
 }
 
 // New builds a gateway serving reads through cluster and listings from
@@ -58,6 +59,7 @@ func New(cfg Config, cluster Cluster, store Store) (*Gateway, error) {
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+		ConnState:         g.conns.track,
 	}
 	return g, nil
 }
@@ -72,7 +74,15 @@ func (g *Gateway) Serve(l net.Listener) error {
 }
 
 // Shutdown stops accepting requests and waits for those in flight.
-func (g *Gateway) Shutdown(ctx context.Context) error { return g.srv.Shutdown(ctx) }
+// Connections that never sent a request are closed at once: net/http would
+// wait up to 5 s for them (it counts a new connection as idle only after
+// 5 s), holding up a node's graceful stop for nothing.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- g.srv.Shutdown(ctx) }()
+	g.conns.closeNew()
+	return <-done
+}
 
 // Close stops at once, closing every connection.
 func (g *Gateway) Close() error { return g.srv.Close() }

@@ -189,3 +189,8 @@ func (s *local) Buckets(ctx context.Context) ([]string, error) {
 	slices.Sort(out)
 	return out, nil
 }
+
+// DirectoryMarkers reports that a directory of this store is its own
+// directory marker (a key ending in "/"): the S3 gateway answers HEAD of
+// "dir/" from the directory, where an S3 store would need a marker object.
+func (s *local) DirectoryMarkers() bool { return true }
