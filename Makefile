@@ -9,13 +9,20 @@ RACE_PKGS ?= ./...
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ringcache ./cmd/ringcache
 
-test: lint unit race
+test: lint check-prometheus unit race
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/fb/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy (go mod tidy -diff):"; $(GO) mod tidy -diff; exit 1; }
 	$(GO) vet ./...
 	@if [ -x $(GOBIN_DIR)/staticcheck ]; then $(GOBIN_DIR)/staticcheck ./...; else echo "staticcheck not installed; skipped (CI installs it)"; fi
+
+# The Prometheus config, alert rules and their unit tests (deploy/prometheus),
+# with Debian's promtool (.ci/run installs the prometheus package).
+PROMTOOL ?= promtool
+.PHONY: check-prometheus
+check-prometheus:
+	cd deploy/prometheus && $(PROMTOOL) check config prometheus.yml && $(PROMTOOL) check rules rules.yml && $(PROMTOOL) test rules rules_test.yml
 
 # Engineers on laptops build the SDK and `ringcache dev`: the tree must build
 # off Linux (the Linux syscalls sit behind _linux.go files with portable
