@@ -40,9 +40,12 @@ race:
 
 # Container images for docker-compose.yml and the chaos suite. Every image is
 # FROM scratch with static binaries built here (no registry to pull from):
-# ringcache from this tree, versitygw and toxiproxy from their pinned modules.
+# ringcache from this tree, versitygw, toxiproxy and prometheus from their
+# pinned modules.
 VERSITYGW_VERSION ?= v1.8.0
 TOXIPROXY_VERSION ?= v2.5.0
+# Prometheus 3.x's Go module version (v0.3XY.Z is release v3.XY.Z).
+PROMETHEUS_VERSION ?= v0.316.0
 DOCKER ?= docker
 DOCKER_CTX := bin/docker
 TOOLS_DIR := $(CURDIR)/bin/tools
@@ -55,15 +58,20 @@ images:
 		{ echo "building versitygw $(VERSITYGW_VERSION)"; CGO_ENABLED=0 GOBIN=$(TOOLS_DIR)/versitygw-$(VERSITYGW_VERSION) $(GO) install -trimpath github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); }
 	@[ -x $(TOOLS_DIR)/toxiproxy-$(TOXIPROXY_VERSION)/server ] || \
 		{ echo "building toxiproxy $(TOXIPROXY_VERSION)"; CGO_ENABLED=0 GOBIN=$(TOOLS_DIR)/toxiproxy-$(TOXIPROXY_VERSION) $(GO) install -trimpath github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION); }
-	mkdir -p $(DOCKER_CTX)/ringcache/tmp $(DOCKER_CTX)/versitygw/tmp $(DOCKER_CTX)/toxiproxy/tmp
+	@[ -x $(TOOLS_DIR)/prometheus-$(PROMETHEUS_VERSION)/prometheus ] || \
+		{ echo "building prometheus $(PROMETHEUS_VERSION)"; CGO_ENABLED=0 GOBIN=$(TOOLS_DIR)/prometheus-$(PROMETHEUS_VERSION) $(GO) install -trimpath github.com/prometheus/prometheus/cmd/prometheus@$(PROMETHEUS_VERSION); }
+	mkdir -p $(DOCKER_CTX)/ringcache/tmp $(DOCKER_CTX)/versitygw/tmp $(DOCKER_CTX)/toxiproxy/tmp $(DOCKER_CTX)/prometheus/tmp
 	cp $(DOCKER_CTX)/ringcache/ringcache $(DOCKER_CTX)/versitygw/ringcache
 	cp $(DOCKER_CTX)/ringcache/ringcache $(DOCKER_CTX)/toxiproxy/ringcache
+	cp $(DOCKER_CTX)/ringcache/ringcache $(DOCKER_CTX)/prometheus/ringcache
 	cp $(TOOLS_DIR)/versitygw-$(VERSITYGW_VERSION)/versitygw $(DOCKER_CTX)/versitygw/versitygw
+	cp $(TOOLS_DIR)/prometheus-$(PROMETHEUS_VERSION)/prometheus $(DOCKER_CTX)/prometheus/prometheus
 	cp $(TOOLS_DIR)/toxiproxy-$(TOXIPROXY_VERSION)/server $(DOCKER_CTX)/toxiproxy/toxiproxy
 	cp docker/toxiproxy.json $(DOCKER_CTX)/toxiproxy/toxiproxy.json
 	$(DOCKER) build -q -t ringcache/ringcache:local -f docker/ringcache.Dockerfile $(DOCKER_CTX)/ringcache
 	$(DOCKER) build -q -t ringcache/versitygw:$(VERSITYGW_VERSION) -f docker/versitygw.Dockerfile $(DOCKER_CTX)/versitygw
 	$(DOCKER) build -q -t ringcache/toxiproxy:$(TOXIPROXY_VERSION) -f docker/toxiproxy.Dockerfile $(DOCKER_CTX)/toxiproxy
+	$(DOCKER) build -q -t ringcache/prometheus:$(PROMETHEUS_VERSION) -f docker/prometheus.Dockerfile $(DOCKER_CTX)/prometheus
 
 # The chaos suite: brings docker-compose.yml up, breaks it one fault at a
 # time under a verified read load, tears it down (also on failure).
