@@ -135,9 +135,9 @@ func TestDashboardNoHardCodedDatasource(t *testing.T) {
 func TestDashboardCoverage(t *testing.T) {
 	want := []string{
 		"ringcache_cache_hits_total", "ringcache_cache_misses_total", // hit ratio
-		"ringcache_read_bytes_total",                                 // bytes by source
-		"ringcache_read_duration_seconds_bucket",                     // latency heatmap
-		"ringcache_understore_requests_total",                        // requests and errors
+		"ringcache_read_bytes_total",             // bytes by source
+		"ringcache_read_duration_seconds_bucket", // latency heatmap
+		"ringcache_understore_requests_total",    // requests and errors
 		"ringcache_evictions_total",
 		"ringcache_ring_changes_total", "ringcache_members", "ringcache_ring_version_info",
 		"ringcache_cache_used_bytes", "ringcache_cache_capacity_bytes", "ringcache_cache_effective_capacity_bytes",
