@@ -408,7 +408,9 @@ func (s *suite) partition(t *testing.T, r *result) {
 	// The cut lasts on purpose past memberlist's GossipToTheDeadTime (30s
 	// on a LAN): after it only the nodes' reconnect loop can heal the split.
 	time.Sleep(partitionHold)
-	s.docker(t, "network", "connect", "--ip", victim.ip, network, id)
+	// Back at its address and under its service name (the DNS alias compose
+	// gave it, which disconnect dropped: Prometheus scrapes nodes by name).
+	s.docker(t, "network", "connect", "--ip", victim.ip, "--alias", victim.service, network, id)
 	r.converge = s.waitConverged(t, "ring takes "+victim.service+" back")
 	r.note = fmt.Sprintf("(%s cut off %.1fs)", victim.service, (detect + partitionHold).Seconds())
 }

@@ -30,14 +30,15 @@ const gatewayPort = 7200
 func (s *suite) prom() prom { return prom{base: fmt.Sprintf("http://%s:%d", serviceIP(9), promPort)} }
 
 // scraped reports whether Prometheus scrapes exactly the nodes of the ring,
-// all up.
-func (s *suite) scraped(p prom) bool {
+// all up; if not, what it sees.
+func (s *suite) scraped(p prom) (bool, string) {
 	ss, err := p.query(`up{job="ringcache"}`)
 	if err != nil {
-		return false
+		return false, err.Error()
 	}
-	var up []string
+	var up, all []string
 	for _, x := range ss {
+		all = append(all, fmt.Sprintf("%s=%v", x.Metric["instance"], x.float()))
 		if x.float() == 1 {
 			up = append(up, x.Metric["instance"])
 		}
@@ -48,7 +49,24 @@ func (s *suite) scraped(p prom) bool {
 	}
 	slices.Sort(up)
 	slices.Sort(want)
-	return slices.Equal(up, want)
+	return slices.Equal(up, want), fmt.Sprintf("up: %v, want %v up", all, want)
+}
+
+// waitScraped waits until Prometheus scrapes every node of the ring.
+func (s *suite) waitScraped(t *testing.T, p prom) {
+	t.Helper()
+	var seen string
+	deadline := time.Now().Add(alertTimeout)
+	for {
+		ok, what := s.scraped(p)
+		if ok {
+			return
+		}
+		if seen = what; time.Now().After(deadline) {
+			t.Fatalf("prometheus does not scrape every node after %v: %s", alertTimeout, seen)
+		}
+		time.Sleep(200 * time.Millisecond) // polling an external process
+	}
 }
 
 // 8: SIGKILL a node: RingcacheNodeDown (deploy/prometheus/rules.yml) fires
@@ -56,7 +74,7 @@ func (s *suite) scraped(p prom) bool {
 // clears once it is back.
 func (s *suite) nodeDownAlert(t *testing.T, r *result) {
 	p := s.prom()
-	poll(t, "prometheus scrapes every node, all up", alertTimeout, func() bool { return s.scraped(p) })
+	s.waitScraped(t, p)
 	state := func(n node) string {
 		st, err := p.alertState("RingcacheNodeDown", n.instance())
 		if err != nil {
@@ -145,7 +163,7 @@ func (s *suite) s3Traffic(t *testing.T) {
 // not exported yet is reported as pending, by name, and does not fail.
 func (s *suite) promqlCheck(t *testing.T) {
 	p := s.prom()
-	poll(t, "prometheus scrapes every node, all up", alertTimeout, func() bool { return s.scraped(p) })
+	s.waitScraped(t, p)
 	s.s3Traffic(t)
 	sent := time.Now()
 	// The gateway's series appear with the next scrape of every node.
