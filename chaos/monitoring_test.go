@@ -164,13 +164,19 @@ func (s *suite) s3Traffic(t *testing.T) {
 func (s *suite) promqlCheck(t *testing.T) {
 	p := s.prom()
 	s.waitScraped(t, p)
-	s.s3Traffic(t)
-	sent := time.Now()
-	// The gateway's series appear with the next scrape of every node.
-	poll(t, "prometheus has the S3 gateway's requests", alertTimeout, func() bool {
-		ss, err := p.query(fmt.Sprintf(`sum(ringcache_s3_requests_total{op="GetObject",code="404"}) >= %d`, 3*len(s.nodes)))
-		return err == nil && len(ss) == 1
-	})
+	// Two rounds of gateway requests, each seen by a scrape of every node:
+	// the first creates the gateway's series, the second makes them grow
+	// (a rate needs two samples of a series, and the first sample of a new
+	// series is not counted as an increase).
+	var sent time.Time
+	for round := 1; round <= 2; round++ {
+		s.s3Traffic(t)
+		sent = time.Now()
+		poll(t, fmt.Sprintf("prometheus has round %d of the S3 gateway's requests", round), alertTimeout, func() bool {
+			ss, err := p.query(fmt.Sprintf(`sum(ringcache_s3_requests_total{op="GetObject",code="404"}) >= %d`, round*3*len(s.nodes)))
+			return err == nil && len(ss) == 1
+		})
+	}
 	names, err := p.metricNames()
 	if err != nil {
 		t.Fatal(err)
