@@ -110,11 +110,7 @@ func (s *suite) nodeDownAlert(t *testing.T, r *result) {
 // HEAD, a listing, and a miss (404), so that the gateway's metrics have
 // series for a few operations and codes.
 func (s *suite) s3Traffic(t *testing.T) {
-	var p string
-	for k := range s.load.files {
-		p = k
-		break
-	}
+	p := s.load.hot[0]
 	key := strings.TrimPrefix(p, "lake/")
 	for _, n := range s.nodes {
 		c := s3test.Client(fmt.Sprintf("http://%s:%d", n.ip, gatewayPort), accessKey, secretKey)
