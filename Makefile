@@ -9,7 +9,7 @@ RACE_PKGS ?= ./...
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ringcache ./cmd/ringcache
 
-test: lint unit race
+test: lint check-prometheus unit race
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '/fb/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -28,6 +28,16 @@ check-deploy:
 	@if [ -x $(GOBIN_DIR)/staticcheck ]; then cd deploy && $(GOBIN_DIR)/staticcheck ./...; else echo "staticcheck not installed; skipped (CI installs it)"; fi
 	cd deploy && $(GO) test -count=1 -v ./...
 
+# The Prometheus config, alert rules and their unit tests (deploy/prometheus),
+# with Debian's promtool (.ci/run installs the prometheus package).
+PROMTOOL ?= promtool
+.PHONY: check-prometheus
+check-prometheus:
+	@if ! command -v $(PROMTOOL) >/dev/null; then \
+		if [ -n "$$CI" ]; then echo "promtool not installed (apt-get install prometheus)"; exit 1; fi; \
+		echo "promtool not installed; skipped (CI installs it: apt-get install prometheus)"; exit 0; fi; \
+	cd deploy/prometheus && $(PROMTOOL) check config prometheus.yml && $(PROMTOOL) check rules rules.yml && $(PROMTOOL) test rules rules_test.yml
+
 # Engineers on laptops build the SDK and `ringcache dev`: the tree must build
 # off Linux (the Linux syscalls sit behind _linux.go files with portable
 # fallbacks) and on arm64.
@@ -44,9 +54,12 @@ race:
 
 # Container images for docker-compose.yml and the chaos suite. Every image is
 # FROM scratch with static binaries built here (no registry to pull from):
-# ringcache from this tree, versitygw and toxiproxy from their pinned modules.
+# ringcache from this tree, versitygw, toxiproxy and prometheus from their
+# pinned modules.
 VERSITYGW_VERSION ?= v1.8.0
 TOXIPROXY_VERSION ?= v2.5.0
+# Prometheus 3.x's Go module version (v0.3XY.Z is release v3.XY.Z).
+PROMETHEUS_VERSION ?= v0.316.0
 DOCKER ?= docker
 DOCKER_CTX := bin/docker
 TOOLS_DIR := $(CURDIR)/bin/tools
@@ -59,15 +72,20 @@ images:
 		{ echo "building versitygw $(VERSITYGW_VERSION)"; CGO_ENABLED=0 GOBIN=$(TOOLS_DIR)/versitygw-$(VERSITYGW_VERSION) $(GO) install -trimpath github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); }
 	@[ -x $(TOOLS_DIR)/toxiproxy-$(TOXIPROXY_VERSION)/server ] || \
 		{ echo "building toxiproxy $(TOXIPROXY_VERSION)"; CGO_ENABLED=0 GOBIN=$(TOOLS_DIR)/toxiproxy-$(TOXIPROXY_VERSION) $(GO) install -trimpath github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION); }
-	mkdir -p $(DOCKER_CTX)/ringcache/tmp $(DOCKER_CTX)/versitygw/tmp $(DOCKER_CTX)/toxiproxy/tmp
+	@[ -x $(TOOLS_DIR)/prometheus-$(PROMETHEUS_VERSION)/prometheus ] || \
+		{ echo "building prometheus $(PROMETHEUS_VERSION)"; CGO_ENABLED=0 GOBIN=$(TOOLS_DIR)/prometheus-$(PROMETHEUS_VERSION) $(GO) install -trimpath github.com/prometheus/prometheus/cmd/prometheus@$(PROMETHEUS_VERSION); }
+	mkdir -p $(DOCKER_CTX)/ringcache/tmp $(DOCKER_CTX)/versitygw/tmp $(DOCKER_CTX)/toxiproxy/tmp $(DOCKER_CTX)/prometheus/tmp
 	cp $(DOCKER_CTX)/ringcache/ringcache $(DOCKER_CTX)/versitygw/ringcache
 	cp $(DOCKER_CTX)/ringcache/ringcache $(DOCKER_CTX)/toxiproxy/ringcache
+	cp $(DOCKER_CTX)/ringcache/ringcache $(DOCKER_CTX)/prometheus/ringcache
 	cp $(TOOLS_DIR)/versitygw-$(VERSITYGW_VERSION)/versitygw $(DOCKER_CTX)/versitygw/versitygw
+	cp $(TOOLS_DIR)/prometheus-$(PROMETHEUS_VERSION)/prometheus $(DOCKER_CTX)/prometheus/prometheus
 	cp $(TOOLS_DIR)/toxiproxy-$(TOXIPROXY_VERSION)/server $(DOCKER_CTX)/toxiproxy/toxiproxy
 	cp docker/toxiproxy.json $(DOCKER_CTX)/toxiproxy/toxiproxy.json
 	$(DOCKER) build -q -t ringcache/ringcache:local -f docker/ringcache.Dockerfile $(DOCKER_CTX)/ringcache
 	$(DOCKER) build -q -t ringcache/versitygw:$(VERSITYGW_VERSION) -f docker/versitygw.Dockerfile $(DOCKER_CTX)/versitygw
 	$(DOCKER) build -q -t ringcache/toxiproxy:$(TOXIPROXY_VERSION) -f docker/toxiproxy.Dockerfile $(DOCKER_CTX)/toxiproxy
+	$(DOCKER) build -q -t ringcache/prometheus:$(PROMETHEUS_VERSION) -f docker/prometheus.Dockerfile $(DOCKER_CTX)/prometheus
 
 # The chaos suite: brings docker-compose.yml up, breaks it one fault at a
 # time under a verified read load, tears it down (also on failure).

@@ -104,7 +104,7 @@ func TestChaos(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	if out, err := s.c.run(ctx, "up", "-d", "versitygw", "toxiproxy", "node1", "node2", "node3"); err != nil {
+	if out, err := s.c.run(ctx, "up", "-d", "versitygw", "toxiproxy", "node1", "node2", "node3", "prometheus"); err != nil {
 		t.Fatalf("compose up: %v\n%s", err, out)
 	}
 	s.nodes = []node{nodeN(1), nodeN(2), nodeN(3)}
@@ -154,6 +154,7 @@ func TestChaos(t *testing.T) {
 		{"5-understore-faults", s.understore},
 		{"6-corrupt-pages", s.corrupt},
 		{"7-scale-out", s.scaleOut},
+		{"8-node-down-alert", s.nodeDownAlert},
 	}
 	for _, sc := range scenarios {
 		ok := t.Run(sc.name, func(t *testing.T) { s.scenario(t, sc.name, sc.run) })
@@ -162,6 +163,9 @@ func TestChaos(t *testing.T) {
 			break
 		}
 	}
+	// After the load and every fault: the dashboard and the rules against
+	// the Prometheus that watched them.
+	t.Run("9-promql", s.promqlCheck)
 	fmt.Printf("\nchaos summary (seed %d, %d nodes at the end, %v total):\n", seed, len(s.nodes), time.Since(start).Round(time.Second))
 	for _, r := range s.results {
 		fmt.Println("  " + r.String())
@@ -404,7 +408,9 @@ func (s *suite) partition(t *testing.T, r *result) {
 	// The cut lasts on purpose past memberlist's GossipToTheDeadTime (30s
 	// on a LAN): after it only the nodes' reconnect loop can heal the split.
 	time.Sleep(partitionHold)
-	s.docker(t, "network", "connect", "--ip", victim.ip, network, id)
+	// Back at its address and under its service name (the DNS alias compose
+	// gave it, which disconnect dropped: Prometheus scrapes nodes by name).
+	s.docker(t, "network", "connect", "--ip", victim.ip, "--alias", victim.service, network, id)
 	r.converge = s.waitConverged(t, "ring takes "+victim.service+" back")
 	r.note = fmt.Sprintf("(%s cut off %.1fs)", victim.service, (detect + partitionHold).Seconds())
 }

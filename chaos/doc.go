@@ -5,7 +5,10 @@
 // of known content, keeps a verified read load running through the Go SDK,
 // and injects one fault at a time: SIGKILL and restart, docker pause, a
 // network partition, a rolling restart, under-store latency/timeouts/resets,
-// page files corrupted on disk, and a fourth node joining. It fails on any
+// page files corrupted on disk, a fourth node joining, and a SIGKILL watched
+// by the compose Prometheus (RingcacheNodeDown must fire and clear); last it
+// evaluates the PromQL of deploy/grafana and deploy/prometheus against that
+// Prometheus. It fails on any
 // wrong byte, on a read failure where failover must succeed, and on a node
 // that restarts cold. It needs Linux (the host dials the containers' bridge
 // addresses), docker, and docker-compose or the compose plugin; it tears the

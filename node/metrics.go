@@ -72,7 +72,8 @@ func newMetrics(n *Node) *metrics {
 	m.readDurPeer = m.readDuration.WithLabelValues(sourcePeer)
 	m.readDurUnderstr = m.readDuration.WithLabelValues(sourceUnderstore)
 	m.reg.MustRegister(m.readBytes, m.hits, m.misses, m.readDuration, m.understoreReq, m.forwards, m.replaySeconds,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newRingCollector(n))
 
 	gauge := func(name, help string, f func() float64) {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
