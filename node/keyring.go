@@ -52,7 +52,8 @@ func nextKeys(op keyOp, keys [][]byte, key []byte) ([][]byte, error) {
 		if i < 0 {
 			return nil, ErrKeyNotInstalled
 		}
-		next = append([][]byte{next[i]}, slices.Delete(next, i, i+1)...)
+		primary := next[i]
+		next = append([][]byte{primary}, slices.Delete(next, i, i+1)...)
 	case keyRemove:
 		if i == 0 {
 			return nil, ErrPrimaryKey
