@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/memberlist"
+
 	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/node/internal/shadow"
 	"github.com/ringcache/ringcache/ring"
@@ -18,6 +20,9 @@ import (
 
 // ErrConfig marks an invalid node configuration.
 var ErrConfig = errors.New("node: invalid config")
+
+// DefaultClusterName is Config.ClusterName's default.
+const DefaultClusterName = "ringcache"
 
 // DirSpec is one page data directory and the page bytes it may hold.
 type DirSpec struct {
@@ -66,8 +71,30 @@ type Config struct {
 	Join []string
 	// Zone is an operator label carried in node metadata.
 	Zone string
-	// GossipKey, when set, encrypts gossip (AES, 16/24/32 bytes).
+	// GossipKey, when set, encrypts gossip (AES, 16/24/32 bytes). With
+	// GossipKeyring it only seeds a keyring file that does not exist yet.
 	GossipKey []byte
+	// GossipKeyring is a keyring file: a JSON array of base64 keys,
+	// primary first (as Serf keeps it). It is loaded at start and
+	// rewritten atomically on every keyring change (KeyringInstall, ...),
+	// so a restarted node comes back with the cluster's current keys.
+	// When it does not exist yet GossipKey creates it; once it exists it
+	// wins over GossipKey (a warning says so if GossipKey is not in it).
+	GossipKeyring string
+	// GossipAcceptPlaintext and GossipSendPlaintext turn off memberlist's
+	// GossipVerifyIncoming and GossipVerifyOutgoing (both on by default
+	// when there is a key): the steps of turning encryption on in a
+	// running cluster (README, "Securing a cluster").
+	GossipAcceptPlaintext bool
+	GossipSendPlaintext   bool
+	// ClusterName is the gossip label (memberlist's Config.Label): nodes
+	// with another name can neither join nor be joined. Default
+	// "ringcache".
+	ClusterName string
+	// TLSDataPort says the gRPC + page-stream port speaks only TLS. It is
+	// carried in the node metadata; a peer with the other mode is refused
+	// at join on both sides (a plaintext node cannot dial a TLS one).
+	TLSDataPort bool
 
 	// SyncInterval is how long file metadata is trusted before one Stat on
 	// the under-store. Default 60s.
@@ -146,6 +173,9 @@ func (c *Config) withDefaults() {
 	if c.GossipProfile == "" {
 		c.GossipProfile = "lan"
 	}
+	if c.ClusterName == "" {
+		c.ClusterName = DefaultClusterName
+	}
 	if c.ShadowWindow == 0 {
 		c.ShadowWindow = shadow.DefaultWindow
 	}
@@ -197,6 +227,9 @@ func (c *Config) Validate() error {
 	case 0, 16, 24, 32:
 	default:
 		return bad("gossip key is %d bytes; AES needs 16, 24 or 32", len(c.GossipKey))
+	}
+	if len(c.ClusterName) > memberlist.LabelMaxSize {
+		return bad("cluster name is %d bytes, at most %d", len(c.ClusterName), memberlist.LabelMaxSize)
 	}
 	for prefix, size := range c.ScopeQuotas {
 		if prefix == "" || size <= 0 {

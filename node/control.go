@@ -125,7 +125,12 @@ func (n *Node) Stat(ctx context.Context, req *transport.StatRequest) (*transport
 // broadcast runs call on every ring member (this node directly), in
 // parallel, and returns each member's error.
 func (n *Node) broadcast(ctx context.Context, call func(ctx context.Context, id string, cc transport.ControlClient) error) map[string]error {
-	ids := n.ring().Members()
+	return n.broadcastTo(ctx, n.ring().Members(), call)
+}
+
+// broadcastTo is broadcast to the members ids: call gets a nil client for
+// this node.
+func (n *Node) broadcastTo(ctx context.Context, ids []string, call func(ctx context.Context, id string, cc transport.ControlClient) error) map[string]error {
 	errs := make(map[string]error, len(ids))
 	var mu sync.Mutex
 	var wg sync.WaitGroup

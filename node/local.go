@@ -16,7 +16,8 @@ type LocalClusterConfig struct {
 	BaseDir    string // node i keeps its data in BaseDir/node-i; required
 	UnderStore UnderStore
 	// Template is copied for every node; its ID, DataDir, addresses and
-	// Join are filled in per node (ports 0: picked by the kernel).
+	// Join are filled in per node (ports 0: picked by the kernel); a
+	// relative GossipKeyring is a file in each node's DataDir.
 	Template Config
 	// Addrs gives node i its gRPC, gossip and HTTP addresses; nil means
 	// 127.0.0.1 with kernel-picked ports.
@@ -49,6 +50,9 @@ func StartLocalCluster(ctx context.Context, cfg LocalClusterConfig) (*LocalClust
 		nc.ID = fmt.Sprintf("node-%d", i)
 		nc.DataDir = filepath.Join(cfg.BaseDir, nc.ID)
 		nc.UnderStore = cfg.UnderStore
+		if nc.GossipKeyring != "" && !filepath.IsAbs(nc.GossipKeyring) {
+			nc.GossipKeyring = filepath.Join(nc.DataDir, nc.GossipKeyring) // one keyring file a node
+		}
 		nc.GRPCAddr, nc.GossipAddr, nc.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 		if cfg.Addrs != nil {
 			nc.GRPCAddr, nc.GossipAddr, nc.HTTPAddr = cfg.Addrs(i)

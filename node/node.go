@@ -55,6 +55,16 @@ type Node struct {
 		ring *ring.Ring
 		at   time.Time
 	}
+	// keyMu orders keyring changes on this node (file and memberlist
+	// together); keyAnswers guards a fan-out's answers.
+	keyMu      sync.Mutex
+	keyAnswers sync.Mutex
+	// requireAdmin authorizes state changes (keyring install/use/remove)
+	// from a call's context; nil allows every caller. TLS authorization
+	// (the admin check of the caller's certificate) sets it; its one call
+	// site is authorizeKeyringChange.
+	requireAdmin func(context.Context) error
+
 	ready   atomic.Bool
 	closing atomic.Bool
 	stop    chan struct{}

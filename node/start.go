@@ -232,8 +232,11 @@ func (n *Node) startGateway() error {
 // joinCluster gossips as joining, switches to active (the servers already
 // serve) and starts remembering ring changes for warm handoff.
 func (n *Node) joinCluster(adv string) error {
-	var err error
-	if n.members, err = membership.Start(n.membershipConfig(adv)); err != nil {
+	keys, err := n.loadKeys()
+	if err != nil {
+		return err
+	}
+	if n.members, err = membership.Start(n.membershipConfig(adv, keys)); err != nil {
 		return fmt.Errorf("node: join cluster: %w", err)
 	}
 	if err := n.members.SetState(membership.StateActive); err != nil {
@@ -245,22 +248,27 @@ func (n *Node) joinCluster(adv string) error {
 }
 
 // membershipConfig is the membership configuration of this node, which
-// advertises adv when it listens on all interfaces (or is told to).
-func (n *Node) membershipConfig(adv string) membership.Config {
+// advertises adv when it listens on all interfaces (or is told to), with
+// the gossip keys of keys (loadKeys).
+func (n *Node) membershipConfig(adv string, keys [][]byte) membership.Config {
 	cfg := &n.cfg
 	ghost, gport, _ := net.SplitHostPort(cfg.GossipAddr)
 	gp, _ := strconv.Atoi(gport)
 	mcfg := membership.Config{
-		Name:      n.id,
-		BindAddr:  ghost,
-		BindPort:  gp,
-		Join:      cfg.Join,
-		SecretKey: cfg.GossipKey,
-		Ring:      cfg.Ring,
-		Logger:    n.log.With("component", "membership"),
+		Name:            n.id,
+		BindAddr:        ghost,
+		BindPort:        gp,
+		Join:            cfg.Join,
+		Keys:            keys,
+		AcceptPlaintext: cfg.GossipAcceptPlaintext,
+		SendPlaintext:   cfg.GossipSendPlaintext,
+		Label:           cfg.ClusterName,
+		Ring:            cfg.Ring,
+		Logger:          n.log.With("component", "membership"),
 		Meta: membership.Meta{
 			GRPCAddr: n.grpcAddr, HTTPAddr: n.httpAddr, S3Addr: n.s3Addr, Zone: cfg.Zone,
 			Capacity: n.store.Stats().CapacityBytes, PageSize: cfg.PageSize, State: membership.StateJoining, Build: cfg.Build,
+			TLS: cfg.TLSDataPort,
 		},
 	}
 	if cfg.GossipProfile == "local" {

@@ -37,6 +37,11 @@ type ControlServer interface {
 	Pin(context.Context, *PinRequest) (*PinResponse, error)
 	Affinity(context.Context, *AffinityRequest) (*AffinityResponse, error)
 	Assign(context.Context, *AssignRequest) (*AssignResponse, error)
+	// The gossip keyring of every live member (keyring.go).
+	KeyringList(context.Context, *KeyringListRequest) (*KeyringResponse, error)
+	KeyringInstall(context.Context, *KeyringChangeRequest) (*KeyringResponse, error)
+	KeyringUse(context.Context, *KeyringChangeRequest) (*KeyringResponse, error)
+	KeyringRemove(context.Context, *KeyringChangeRequest) (*KeyringResponse, error)
 }
 
 // UnimplementedControlServer answers every method with codes.Unimplemented.
@@ -128,6 +133,10 @@ var ControlServiceDesc = grpc.ServiceDesc{
 		unaryHandler("Pin", ControlServer.Pin),
 		unaryHandler("Affinity", ControlServer.Affinity),
 		unaryHandler("Assign", ControlServer.Assign),
+		unaryHandler("KeyringList", ControlServer.KeyringList),
+		unaryHandler("KeyringInstall", ControlServer.KeyringInstall),
+		unaryHandler("KeyringUse", ControlServer.KeyringUse),
+		unaryHandler("KeyringRemove", ControlServer.KeyringRemove),
 	},
 	Streams: []grpc.StreamDesc{
 		serverStream("WatchRing", ControlServer.WatchRing),
@@ -146,6 +155,10 @@ type ControlClient interface {
 	Pin(ctx context.Context, in *PinRequest, opts ...grpc.CallOption) (*PinResponse, error)
 	Affinity(ctx context.Context, in *AffinityRequest, opts ...grpc.CallOption) (*AffinityResponse, error)
 	Assign(ctx context.Context, in *AssignRequest, opts ...grpc.CallOption) (*AssignResponse, error)
+	KeyringList(ctx context.Context, in *KeyringListRequest, opts ...grpc.CallOption) (*KeyringResponse, error)
+	KeyringInstall(ctx context.Context, in *KeyringChangeRequest, opts ...grpc.CallOption) (*KeyringResponse, error)
+	KeyringUse(ctx context.Context, in *KeyringChangeRequest, opts ...grpc.CallOption) (*KeyringResponse, error)
+	KeyringRemove(ctx context.Context, in *KeyringChangeRequest, opts ...grpc.CallOption) (*KeyringResponse, error)
 }
 
 // NewControlClient returns the stub over cc. cc must force the msgpack codec

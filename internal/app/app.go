@@ -47,6 +47,7 @@ type rootCmd struct {
 	Invalidate  invalidateCmd  `cmd:"" help:"Drop the cached version of a file or prefix/."`
 	Members     membersCmd     `cmd:"" help:"List the cluster's members."`
 	Affinity    affinityCmd    `cmd:"" help:"Show the preferred nodes of paths."`
+	Keyring     keyringCmd     `cmd:"" help:"List or rotate the gossip keyring of every live member."`
 	Bench       benchCmd       `cmd:"" help:"Load-test a cluster (or --dev) against a no-cache baseline."`
 	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 when a URL (default: this host's /readyz) answers 200."`
 	Completion  completionCmd  `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`

@@ -21,34 +21,38 @@ const nodeName = "ringcache node"
 type nodeCmd struct {
 	configFlag `embed:""`
 
-	ID           string        `name:"id" help:"Stable node name (default: kept in <data-dir>/node-id, created once)."`
-	DataDir      string        `name:"data-dir" default:"./ringcache-data" placeholder:"DIR" help:"Journal, pages and node id."`
-	Capacity     cli.Size      `name:"capacity" placeholder:"SIZE" default:"1GiB" help:"Page bytes this node may hold."`
-	DataDirs     []string      `name:"data-dirs" placeholder:"DIR:SIZE" help:"Page directories with a capacity each (instead of <data-dir>/pages and --capacity)."`
-	PageSize     cli.Size      `name:"page-size" placeholder:"SIZE" default:"1MiB" help:"Page size; must match on every node."`
-	Under        string        `name:"understore" placeholder:"URL" help:"file:///abs/dir, s3:// or s3://bucket/prefix (required)."`
-	S3Endpoint   string        `name:"s3-endpoint" placeholder:"URL" help:"Under-store S3 endpoint URL (default: AWS)."`
-	S3Region     string        `name:"s3-region" help:"Under-store S3 region (default: AWS chain, or us-east-1 with an endpoint)."`
-	S3PathStyle  bool          `name:"s3-path-style" help:"Address under-store buckets path-style (MinIO, versitygw)."`
-	GRPCAddr     string        `name:"grpc-addr" default:"127.0.0.1:7100" placeholder:"ADDR" help:"Control RPCs and the page byte stream."`
-	GossipAddr   string        `name:"gossip-addr" default:"127.0.0.1:7946" placeholder:"ADDR" help:"Memberlist TCP+UDP address."`
-	HTTPAddr     string        `name:"http-addr" default:"127.0.0.1:7180" placeholder:"ADDR" help:"/metrics, /healthz, /readyz, /v1/..., /debug/pprof/."`
-	S3Addr       string        `name:"s3-addr" placeholder:"ADDR" help:"S3-compatible gateway address (empty: off)."`
-	S3Auth       string        `name:"s3-auth" default:"sigv4" enum:"sigv4,none" help:"Gateway authentication: sigv4 or none."`
-	S3Keys       []string      `name:"s3-keys" placeholder:"ACCESS:SECRET" help:"Keys the gateway accepts (comma separated)."`
-	Advertise    string        `name:"advertise-host" placeholder:"HOST" help:"Host other nodes and clients dial (default: the listen host, or its first non-loopback address)."`
-	Join         []string      `name:"join" placeholder:"ADDR" help:"Gossip addresses of existing members."`
-	Zone         string        `name:"zone" help:"Zone label carried in node metadata."`
-	SyncInterval time.Duration `name:"sync-interval" default:"60s" help:"How long file metadata is trusted before one Stat on the under-store."`
-	ShadowWindow time.Duration `name:"shadow-window" default:"24h" help:"Window of the shadow cache: ringcache_shadow_working_set_bytes and ringcache_shadow_hit_ratio look this far back."`
-	ShadowPages  int           `name:"shadow-pages" default:"1048576" help:"Distinct pages a window the shadow cache is sized for (8 MiB of memory a million pages)."`
-	ScopeQuota   []string      `name:"scope-quota" sep:"none" placeholder:"PREFIX=SIZE" help:"Repeatable: pages of files under PREFIX may use at most SIZE here."`
-	GossipKey    string        `name:"gossip-key" placeholder:"BASE64" help:"Base64 AES key (16/24/32 bytes) encrypting gossip."`
-	TLSCert      string        `name:"tls-cert" placeholder:"FILE" help:"TLS certificate (mTLS; not implemented yet)."`
-	TLSKey       string        `name:"tls-key" placeholder:"FILE" help:"TLS key (mTLS; not implemented yet)."`
-	TLSCA        string        `name:"tls-ca" placeholder:"FILE" help:"TLS CA bundle (mTLS; not implemented yet)."`
-	LogFormat    string        `name:"log-format" default:"text" enum:"text,json" help:"text or json."`
-	Verbose      bool          `name:"verbose" help:"Debug logging."`
+	ID                   string        `name:"id" help:"Stable node name (default: kept in <data-dir>/node-id, created once)."`
+	DataDir              string        `name:"data-dir" default:"./ringcache-data" placeholder:"DIR" help:"Journal, pages and node id."`
+	Capacity             cli.Size      `name:"capacity" placeholder:"SIZE" default:"1GiB" help:"Page bytes this node may hold."`
+	DataDirs             []string      `name:"data-dirs" placeholder:"DIR:SIZE" help:"Page directories with a capacity each (instead of <data-dir>/pages and --capacity)."`
+	PageSize             cli.Size      `name:"page-size" placeholder:"SIZE" default:"1MiB" help:"Page size; must match on every node."`
+	Under                string        `name:"understore" placeholder:"URL" help:"file:///abs/dir, s3:// or s3://bucket/prefix (required)."`
+	S3Endpoint           string        `name:"s3-endpoint" placeholder:"URL" help:"Under-store S3 endpoint URL (default: AWS)."`
+	S3Region             string        `name:"s3-region" help:"Under-store S3 region (default: AWS chain, or us-east-1 with an endpoint)."`
+	S3PathStyle          bool          `name:"s3-path-style" help:"Address under-store buckets path-style (MinIO, versitygw)."`
+	GRPCAddr             string        `name:"grpc-addr" default:"127.0.0.1:7100" placeholder:"ADDR" help:"Control RPCs and the page byte stream."`
+	GossipAddr           string        `name:"gossip-addr" default:"127.0.0.1:7946" placeholder:"ADDR" help:"Memberlist TCP+UDP address."`
+	HTTPAddr             string        `name:"http-addr" default:"127.0.0.1:7180" placeholder:"ADDR" help:"/metrics, /healthz, /readyz, /v1/..., /debug/pprof/."`
+	S3Addr               string        `name:"s3-addr" placeholder:"ADDR" help:"S3-compatible gateway address (empty: off)."`
+	S3Auth               string        `name:"s3-auth" default:"sigv4" enum:"sigv4,none" help:"Gateway authentication: sigv4 or none."`
+	S3Keys               []string      `name:"s3-keys" placeholder:"ACCESS:SECRET" help:"Keys the gateway accepts (comma separated)."`
+	Advertise            string        `name:"advertise-host" placeholder:"HOST" help:"Host other nodes and clients dial (default: the listen host, or its first non-loopback address)."`
+	Join                 []string      `name:"join" placeholder:"ADDR" help:"Gossip addresses of existing members."`
+	Zone                 string        `name:"zone" help:"Zone label carried in node metadata."`
+	SyncInterval         time.Duration `name:"sync-interval" default:"60s" help:"How long file metadata is trusted before one Stat on the under-store."`
+	ShadowWindow         time.Duration `name:"shadow-window" default:"24h" help:"Window of the shadow cache: ringcache_shadow_working_set_bytes and ringcache_shadow_hit_ratio look this far back."`
+	ShadowPages          int           `name:"shadow-pages" default:"1048576" help:"Distinct pages a window the shadow cache is sized for (8 MiB of memory a million pages)."`
+	ScopeQuota           []string      `name:"scope-quota" sep:"none" placeholder:"PREFIX=SIZE" help:"Repeatable: pages of files under PREFIX may use at most SIZE here."`
+	GossipKey            string        `name:"gossip-key" placeholder:"BASE64" help:"Base64 AES key (16/24/32 bytes) encrypting gossip; with --gossip-keyring it only creates a keyring file that does not exist yet."`
+	GossipKeyring        string        `name:"gossip-keyring" placeholder:"FILE" help:"Gossip keyring file (JSON array of base64 keys, primary first), loaded at start and rewritten by ringcache keyring."`
+	GossipVerifyIncoming bool          `name:"gossip-verify-incoming" default:"true" negatable:"" help:"With a gossip key: refuse plaintext gossip (turn off while turning encryption on in a running cluster)."`
+	GossipVerifyOutgoing bool          `name:"gossip-verify-outgoing" default:"true" negatable:"" help:"With a gossip key: send encrypted gossip (turn off while turning encryption on in a running cluster)."`
+	ClusterName          string        `name:"cluster-name" default:"ringcache" help:"Gossip label: nodes of another cluster name cannot join."`
+	TLSCert              string        `name:"tls-cert" placeholder:"FILE" help:"TLS certificate (mTLS; not implemented yet)."`
+	TLSKey               string        `name:"tls-key" placeholder:"FILE" help:"TLS key (mTLS; not implemented yet)."`
+	TLSCA                string        `name:"tls-ca" placeholder:"FILE" help:"TLS CA bundle (mTLS; not implemented yet)."`
+	LogFormat            string        `name:"log-format" default:"text" enum:"text,json" help:"text or json."`
+	Verbose              bool          `name:"verbose" help:"Debug logging."`
 }
 
 // config turns the flags into a node.Config (without the under-store).
@@ -58,6 +62,8 @@ func (f *nodeCmd) config() (node.Config, error) {
 		GRPCAddr: f.GRPCAddr, GossipAddr: f.GossipAddr, HTTPAddr: f.HTTPAddr, S3Addr: f.S3Addr,
 		AdvertiseHost: f.Advertise, Join: f.Join, Zone: f.Zone, SyncInterval: f.SyncInterval,
 		ShadowWindow: f.ShadowWindow, ShadowPages: f.ShadowPages,
+		GossipKeyring: f.GossipKeyring, ClusterName: f.ClusterName,
+		GossipAcceptPlaintext: !f.GossipVerifyIncoming, GossipSendPlaintext: !f.GossipVerifyOutgoing,
 	}
 	for _, d := range f.DataDirs {
 		i := strings.LastIndexByte(d, ':')

@@ -77,7 +77,30 @@ type Config struct {
 
 	// SecretKey enables gossip encryption (AES-128/192/256: 16, 24 or 32
 	// bytes). Peers without the same key can neither join nor be joined.
+	// It is a keyring of one key; set Keys instead to start with several.
 	SecretKey []byte
+
+	// Keys is the gossip keyring, primary first (memberlist.Keyring): the
+	// primary encrypts, every key decrypts, so a key can be rotated
+	// across a live cluster (SetKeys) without a restart. Each key is 16,
+	// 24 or 32 bytes; Keys and SecretKey both set is an error.
+	Keys [][]byte
+
+	// AcceptPlaintext and SendPlaintext turn off memberlist's
+	// GossipVerifyIncoming and GossipVerifyOutgoing, for turning
+	// encryption on in a running cluster: every node first restarts with
+	// the key and both set (it understands both and still sends
+	// plaintext), then with SendPlaintext off (it sends encrypted, which
+	// every node can read by then), then with AcceptPlaintext off. They
+	// mean nothing without a key.
+	AcceptPlaintext bool
+	SendPlaintext   bool
+
+	// Label is memberlist's label (Config.Label), the cluster name: it is
+	// sent with every packet and stream (and authenticated with the key),
+	// and a member with another label can neither join nor be joined.
+	// Empty: unlabelled. At most memberlist.LabelMaxSize bytes.
+	Label string
 
 	// Meta is this node's metadata. Start sets RingVersionParams (from Ring)
 	// and, when zero, PageSize (from Ring.PageSize after defaults) and State
@@ -297,6 +320,15 @@ func (c Config) Validate() error {
 	case 0, 16, 24, 32:
 	default:
 		return fmt.Errorf("%w: SecretKey is %d bytes, want 16, 24 or 32", ErrConfig, len(c.SecretKey))
+	}
+	if len(c.SecretKey) > 0 && len(c.Keys) > 0 {
+		return fmt.Errorf("%w: both SecretKey and Keys set", ErrConfig)
+	}
+	if err := validateKeys(c.Keys); err != nil {
+		return err
+	}
+	if len(c.Label) > memberlist.LabelMaxSize {
+		return fmt.Errorf("%w: Label is %d bytes, at most %d", ErrConfig, len(c.Label), memberlist.LabelMaxSize)
 	}
 	if c.JoinAttempts < 0 || c.JoinRetryInterval < 0 || c.DeadNodeReclaimTime < 0 || c.KeepGone < 0 || c.MaxGone < 0 {
 		return fmt.Errorf("%w: negative count or duration", ErrConfig)

@@ -45,7 +45,10 @@ func TestTimingPresets(t *testing.T) {
 	}
 	for name, tm := range map[string]Timing{"lan": lan, "local": LocalTiming(), "zero": {}} {
 		m := &Membership{cfg: Config{Name: "n", Timing: tm}}
-		mc := m.memberlistConfig()
+		mc, err := m.memberlistConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
 		want := tm.orLAN()
 		if mc.ProbeInterval != want.ProbeInterval || mc.ProbeTimeout != want.ProbeTimeout ||
 			mc.GossipInterval != want.GossipInterval || mc.GossipNodes != want.GossipNodes ||

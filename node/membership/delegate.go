@@ -114,6 +114,7 @@ func (m *Membership) refuse(name, addr string, metaBytes []byte, how string) err
 		return nil
 	}
 	m.refused.Add(1)
+	m.lastRefusal.Store(&err)
 	if m.shouldLog("refuse/" + name) {
 		m.log.Warn("refusing incompatible peer", "peer", name, "addr", addr, "how", how, "reason", err)
 	}

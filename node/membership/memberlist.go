@@ -3,6 +3,7 @@
 package membership
 
 import (
+	"fmt"
 	"log"
 
 	"github.com/hashicorp/memberlist"
@@ -10,7 +11,7 @@ import (
 
 // memberlistConfig maps Config onto memberlist's LAN defaults; the Timing
 // fields left zero keep them.
-func (m *Membership) memberlistConfig() *memberlist.Config {
+func (m *Membership) memberlistConfig() (*memberlist.Config, error) {
 	c := m.cfg
 	mc := memberlist.DefaultLANConfig()
 	mc.Name = c.Name
@@ -18,7 +19,20 @@ func (m *Membership) memberlistConfig() *memberlist.Config {
 	mc.BindPort = c.BindPort
 	mc.AdvertiseAddr = c.AdvertiseAddr
 	mc.AdvertisePort = c.AdvertisePort
-	mc.SecretKey = c.SecretKey
+	if keys := c.keys(); len(keys) > 0 {
+		// A keyring only when there are keys: memberlist encrypts as soon
+		// as its keyring holds one, so SetKeys on an unencrypted node must
+		// not be able to switch encryption on under the cluster.
+		kr, err := memberlist.NewKeyring(keys[1:], keys[0])
+		if err != nil {
+			return nil, fmt.Errorf("%w: keyring: %v", ErrConfig, err)
+		}
+		mc.Keyring = kr
+		m.keyring = kr
+	}
+	mc.GossipVerifyIncoming = !c.AcceptPlaintext
+	mc.GossipVerifyOutgoing = !c.SendPlaintext
+	mc.Label = c.Label
 	mc.DeadNodeReclaimTime = c.DeadNodeReclaimTime
 	t := c.Timing.orLAN()
 	mc.ProbeInterval, mc.ProbeTimeout, mc.GossipInterval = t.ProbeInterval, t.ProbeTimeout, t.GossipInterval
@@ -31,5 +45,5 @@ func (m *Membership) memberlistConfig() *memberlist.Config {
 	mc.Merge = d
 	mc.Conflict = d
 	mc.Logger = log.New(&logBridge{log: m.log, closed: &m.closed}, "", 0)
-	return mc
+	return mc, nil
 }

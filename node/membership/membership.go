@@ -42,7 +42,9 @@ type Membership struct {
 	nodes     map[string]*entry
 	lastLog   map[string]time.Time // see shouldLog
 
-	rebuildMu sync.Mutex // one rebuild at a time: Start's and the loop's
+	rebuildMu sync.Mutex          // one rebuild at a time: Start's and the loop's
+	keyMu     sync.Mutex          // one keyring change (or read) at a time
+	keyring   *memberlist.Keyring // memberlist's, nil without encryption
 
 	subsMu  sync.Mutex
 	subs    map[uint64]chan *ring.Ring
@@ -61,6 +63,7 @@ type Membership struct {
 	selfAddr atomic.Value // string, our advertised host:port, set once after Create
 
 	events, rebuilds, changes, refused atomic.Uint64
+	lastRefusal                        atomic.Pointer[error] // why refuse last said no
 }
 
 // Start validates cfg, starts memberlist, joins cfg.Join (see Config.Join for
@@ -98,7 +101,11 @@ func Start(cfg Config) (*Membership, error) {
 	}
 	m.cur.Store(empty)
 
-	ml, err := memberlist.Create(m.memberlistConfig())
+	mc, err := m.memberlistConfig()
+	if err != nil {
+		return nil, err
+	}
+	ml, err := memberlist.Create(mc)
 	if err != nil {
 		return nil, fmt.Errorf("membership: start memberlist on %s:%d: %w", cfg.BindAddr, cfg.BindPort, err)
 	}
@@ -118,39 +125,6 @@ func Start(cfg Config) (*Membership, error) {
 	m.log.Info("membership started", "addr", m.LocalAddr(), "state", meta.State,
 		"members", ml.NumMembers(), "ring_version", m.Ring().VersionString())
 	return m, nil
-}
-
-// join runs the join rules documented on Config.Join.
-func (m *Membership) join() error {
-	if len(m.cfg.Join) == 0 {
-		return nil
-	}
-	var lastErr error
-	for attempt := 1; attempt <= m.cfg.JoinAttempts; attempt++ {
-		refusedBefore := m.refused.Load()
-		n, err := m.ml.Join(m.cfg.Join)
-		if n > 0 {
-			m.log.Info("joined cluster", "contacted", n, "attempt", attempt)
-			return nil
-		}
-		lastErr = err
-		if m.refused.Load() > refusedBefore {
-			// Somebody answered and one side refused the other: retrying
-			// cannot help, and starting alone would split the cluster.
-			return fmt.Errorf("%w: refused by or refusing every peer in %v (page size %d, ring params %016x): %v",
-				ErrIncompatible, m.cfg.Join, m.self.PageSize, m.self.RingVersionParams, err)
-		}
-		m.log.Warn("join attempt failed", "attempt", attempt, "of", m.cfg.JoinAttempts, "join", m.cfg.Join, "err", err)
-		if attempt < m.cfg.JoinAttempts {
-			t := time.NewTimer(m.cfg.JoinRetryInterval)
-			<-t.C
-		}
-	}
-	if m.cfg.JoinRequired {
-		return fmt.Errorf("%w: no answer from %v after %d attempts: %v", ErrJoinFailed, m.cfg.Join, m.cfg.JoinAttempts, lastErr)
-	}
-	m.log.Warn("no join address answered; starting as the first node", "join", m.cfg.Join, "err", lastErr)
-	return nil
 }
 
 // Ring returns the current ring. It never returns nil and never blocks.

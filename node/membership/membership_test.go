@@ -119,20 +119,16 @@ func TestWrongGossipKey(t *testing.T) {
 		cfg := testConfig(t, "intruder")
 		cfg.SecretKey = tc.key
 		cfg.Join = []string{ms[0].LocalAddr()}
-		cfg.JoinRequired = true
-		if m, err := Start(cfg); !errors.Is(err, ErrJoinFailed) {
-			if m != nil {
-				_ = m.Shutdown()
+		// Refused whatever JoinRequired says: it never starts alone.
+		for _, required := range []bool{true, false} {
+			cfg.JoinRequired = required
+			if m, err := Start(cfg); !errors.Is(err, ErrJoinRefused) {
+				if m != nil {
+					_ = m.Shutdown()
+				}
+				t.Fatalf("%s (required %v): Start = %v, want ErrJoinRefused", tc.name, required, err)
 			}
-			t.Fatalf("%s: Start = %v, want ErrJoinFailed", tc.name, err)
 		}
-		// Without JoinRequired it starts alone, in its own ring only.
-		cfg.JoinRequired = false
-		alone := start(t, cfg)
-		if got := alone.Ring().Members(); !slices.Equal(got, []string{"intruder"}) {
-			t.Fatalf("%s: lone node's ring %v", tc.name, got)
-		}
-		_ = alone.Shutdown()
 	}
 	for _, m := range ms {
 		if _, ok := m.Member("intruder"); ok {

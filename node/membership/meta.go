@@ -48,6 +48,10 @@ type Meta struct {
 	RingVersionParams uint64 `msgpack:"r,omitempty"`
 	State             State  `msgpack:"t,omitempty"`
 	Build             string `msgpack:"b,omitempty"`
+	// TLS says the node's data port (gRPC + page stream) speaks only TLS.
+	// Nodes of one cluster must agree: a plaintext node cannot dial a TLS
+	// one and the reverse, so a peer with another value is refused.
+	TLS bool `msgpack:"l,omitempty"`
 }
 
 // EncodeMeta returns the wire form of m, or ErrMetaTooLarge if it exceeds
@@ -93,8 +97,18 @@ func compatible(self, other Meta) error {
 	if other.PageSize != self.PageSize {
 		return fmt.Errorf("%w: page size %d, ours %d", ErrIncompatible, other.PageSize, self.PageSize)
 	}
+	if other.TLS != self.TLS {
+		return fmt.Errorf("%w: TLS on the data port %s, ours %s", ErrIncompatible, onOff(other.TLS), onOff(self.TLS))
+	}
 	if other.RingVersionParams != self.RingVersionParams {
 		return fmt.Errorf("%w: ring parameters %016x, ours %016x", ErrIncompatible, other.RingVersionParams, self.RingVersionParams)
 	}
 	return nil
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

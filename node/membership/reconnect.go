@@ -3,7 +3,6 @@
 package membership
 
 import (
-	"net"
 	"slices"
 	"time"
 )
@@ -47,15 +46,18 @@ func (m *Membership) reconnectLoop() {
 		slices.Sort(addrs)
 		addr := addrs[next%len(addrs)]
 		next++
-		c, err := net.DialTimeout("tcp", addr, min(m.cfg.ReconnectInterval, time.Second))
-		if err != nil {
-			continue
-		}
-		c.Close()
-		if n, err := m.ml.Join([]string{addr}); n > 0 {
+		switch res, err := m.joinOne(addr, min(m.cfg.ReconnectInterval, time.Second)); res {
+		case joined:
 			m.log.Info("reconnected to a member held as dead or a join address", "addr", addr)
-		} else if m.shouldLog("reconnect " + addr) {
-			m.log.Debug("reconnect failed", "addr", addr, "err", err)
+		case refused:
+			// Not a partition: that side will never take us (or we it).
+			if m.shouldLog("reconnect refused " + addr) {
+				m.log.Error("a member or join address refuses this node; they stay apart", "addr", addr, "err", err)
+			}
+		default:
+			if m.shouldLog("reconnect " + addr) {
+				m.log.Debug("reconnect failed", "addr", addr, "err", err)
+			}
 		}
 	}
 }
