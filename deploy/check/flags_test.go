@@ -42,14 +42,13 @@ func (f nodeFlags) byEnv(env string) (flag, bool) {
 
 // pendingIssue14 names the flags of CONTRACT.md's `ringcache node` table
 // that the TLS overlay uses although the binary does not take them yet:
-// --gossip-keyring is not a flag yet, and --tls-cert, --tls-key and
-// --tls-ca are parsed but refused ("TLS is not implemented yet"). Issue 14
-// (TLS and the gossip keyring) implements them. Only overlays that say so
+// --tls-cert, --tls-key and --tls-ca are parsed but refused ("TLS is not
+// implemented yet"). Issue 14 (TLS) implements them. Only overlays that say so
 // (renderCase.allowPending) may use these; TestPendingFlags reports each
 // as a gap and fails once the binary implements one, so this list shrinks
 // with the binary instead of hiding a mismatch.
 func pendingIssue14() map[string]bool {
-	return map[string]bool{"tls-cert": true, "tls-key": true, "tls-ca": true, "gossip-keyring": true}
+	return map[string]bool{"tls-cert": true, "tls-key": true, "tls-ca": true}
 }
 
 // nodeHelp builds ./cmd/ringcache from the main module and parses

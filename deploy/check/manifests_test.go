@@ -539,10 +539,24 @@ func checkVolumes(t reporter, n *nodeSpec) {
 	}
 }
 
-// checkTLS: the TLS files are the items of mounted Secret volumes; with
-// renderCase.tls all four are set, else none.
+// checkTLS: the TLS files are the items of mounted Secret volumes, and the
+// gossip keyring is a file on the data volume (a Secret mount is
+// read-only: keyring rotation persists every change to the file) seeded by
+// --gossip-key from a Secret; with renderCase.tls all of them are set,
+// else none.
 func checkTLS(t reporter, n *nodeSpec) {
-	for _, name := range []string{"tls-cert", "tls-key", "tls-ca", "gossip-keyring"} {
+	if file, set := n.setting("gossip-keyring"); set != n.c.tls {
+		t.Errorf("--gossip-keyring set: %v, want %v in %s", set, n.c.tls, n.c.dir)
+	} else if set {
+		dataDir, _ := n.setting("data-dir")
+		if path.Dir(file) != path.Clean(dataDir) {
+			t.Errorf("--gossip-keyring=%s: keep the keyring on the data volume (%s): a rotation must persist", file, dataDir)
+		}
+		if _, seeded := n.setting("gossip-key"); !seeded {
+			t.Errorf("--gossip-keyring without --gossip-key (RINGCACHE_GOSSIP_KEY from a Secret) to create it on first start")
+		}
+	}
+	for _, name := range []string{"tls-cert", "tls-key", "tls-ca"} {
 		file, set := n.setting(name)
 		if set != n.c.tls {
 			t.Errorf("--%s set: %v, want %v in %s", name, set, n.c.tls, n.c.dir)

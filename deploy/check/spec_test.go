@@ -32,7 +32,7 @@ func renderCases() []renderCase {
 		{dir: "../kubernetes/base"},
 		{
 			dir: "../kubernetes/overlays/tls", allowPending: true, tls: true,
-			externalSecrets: map[string]bool{"ringcache-tls": true, "ringcache-gossip-keyring": true},
+			externalSecrets: map[string]bool{"ringcache-tls": true, "ringcache-gossip-key": true},
 		},
 	}
 }
