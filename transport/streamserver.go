@@ -33,8 +33,16 @@ func (f ReadHandlerFunc) ServeRead(ctx context.Context, req *ReadRequest, w Resp
 // streamConn is one page-stream connection on the server.
 type streamConn struct {
 	s      *Server
-	raw    net.Conn      // the accepted connection (writes, deadlines)
-	tcp    *net.TCPConn  // raw as TCP, for sendfile; nil if not TCP
+	raw    net.Conn      // the connection (writes, deadlines): TCP, or TLS over it
+	tcp    *net.TCPConn  // the TCP socket under raw (cork, hang-up watch); nil if not TCP
+	// sendfileOK says page bytes may go to tcp with sendfile: raw is tcp
+	// itself, not TLS (Go's crypto/tls has no kernel TLS).
+	sendfileOK bool
+	// refuse, if set, answers every request (a plaintext client of a TLS
+	// port).
+	refuse error
+	// fileBuf is copyFileRange's buffer, made on first use.
+	fileBuf []byte
 	br     *bufio.Reader // holds the sniffed bytes
 	bw     *bufio.Writer
 	ctx    context.Context
@@ -55,10 +63,12 @@ type streamRequest struct {
 	timeout time.Duration
 }
 
-// serveStream runs a page-stream connection until it ends.
-func (s *Server) serveStream(raw net.Conn, br *bufio.Reader) {
-	c := &streamConn{s: s, raw: raw, br: br, bw: bufio.NewWriterSize(raw, 64<<10)}
-	c.tcp, _ = raw.(*net.TCPConn)
+// serveStream runs a page-stream connection until it ends. raw is the
+// connection (TLS or TCP), tcp the TCP socket under it; refuse, if set,
+// answers every request.
+func (s *Server) serveStream(raw net.Conn, tcp *net.TCPConn, br *bufio.Reader, refuse error) {
+	c := &streamConn{s: s, raw: raw, tcp: tcp, br: br, bw: bufio.NewWriterSize(raw, 64<<10), refuse: refuse}
+	c.sendfileOK = tcp != nil && net.Conn(tcp) == raw
 	c.onWait = c.watchHangup
 	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	defer c.cancel()
@@ -171,8 +181,11 @@ func (c *streamConn) serveOne(q *streamRequest) error {
 
 	w := c.startResponse(q)
 	defer c.endResponse(w)
-	herr := c.s.validateRead(&q.req)
+	herr := c.refuse
 	if herr == nil {
+		herr = c.s.validateRead(&q.req)
+	}
+	if herr == nil && c.refuse == nil {
 		herr = c.callHandler(rctx, &q.req, w)
 	}
 	if w.werr != nil {

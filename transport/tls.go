@@ -1,0 +1,153 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"google.golang.org/grpc/credentials"
+)
+
+// TLS on the port: the server wraps every accepted connection with
+// tls.Server itself and tells the page stream from gRPC by the first bytes
+// inside the TLS stream, so both protocols keep sharing one port. gRPC then
+// gets a connection that is already TLS: tlsInfoCreds hands it over as is
+// and reports its handshake state as credentials.TLSInfo, so interceptors
+// see the peer's verified certificate through the usual peer.FromContext.
+// (Letting gRPC do the handshake itself, with credentials.NewTLS, would
+// mean sniffing before TLS, which cannot tell the two protocols apart.)
+
+// tlsRecordHandshake is the first byte of every TLS connection (a
+// handshake record holding the ClientHello).
+const tlsRecordHandshake = 0x16
+
+// requireTLSMessage answers a plaintext page-stream client of a TLS port.
+const requireTLSMessage = "this node requires TLS: give the client --tls-ca (and --tls-cert, --tls-key)"
+
+// plaintextMessage answers a TLS client of a plaintext port.
+const plaintextMessage = "ringcache: this port is plaintext (the node runs without --tls-cert)\n"
+
+// handshake runs the server side of TLS on conn within the sniff deadline.
+// A connection that starts with something other than a TLS record is
+// returned with ok false and what it sent first in head (a plaintext
+// client: see sniff).
+func (s *Server) handshake(conn net.Conn) (tc *tls.Conn, head []byte, ok bool) {
+	deadline := time.Now().Add(s.cfg.SniffTimeout)
+	_ = conn.SetDeadline(deadline)
+	var b [len(StreamMagic)]byte
+	n, err := io.ReadAtLeast(conn, b[:], 1)
+	if err != nil {
+		return nil, nil, false
+	}
+	if b[0] != tlsRecordHandshake {
+		m, _ := io.ReadFull(conn, b[n:])
+		return nil, b[:n+m], false
+	}
+	tc = tls.Server(&prefixConn{Conn: conn, head: b[:n]}, s.cfg.TLS)
+	ctx, cancel := context.WithDeadline(s.baseCtx, deadline)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		s.log.Debug("TLS handshake refused", "remote", conn.RemoteAddr(), "err", err)
+		lingerClose(conn)
+		return nil, nil, false
+	}
+	_ = conn.SetWriteDeadline(time.Time{}) // the read deadline stays for the sniff
+	return tc, nil, true
+}
+
+// lingerClose closes a connection whose handshake failed so that the
+// client reads the alert crypto/tls sent: it stops writing, then reads
+// what the client still sends (a TLS 1.3 client writes its first request
+// before it learns that its certificate was refused) for up to a second.
+// Closing with those bytes unread would reset the connection, and the
+// client would see a broken pipe instead of the alert.
+func lingerClose(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.CloseWrite()
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		_, _ = io.Copy(io.Discard, io.LimitReader(conn, 1<<20))
+	}
+	conn.Close()
+}
+
+// prefixConn replays head before reading the connection: the bytes the
+// server read to see whether a client speaks TLS at all.
+type prefixConn struct {
+	net.Conn
+	head []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.head) > 0 {
+		n := copy(p, c.head)
+		c.head = c.head[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// tlsInfoCreds are the gRPC server credentials of a TLS port whose
+// connections the Server has already wrapped: ServerHandshake does no
+// handshake, it reports the one done.
+type tlsInfoCreds struct{}
+
+func (tlsInfoCreds) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	inner := conn
+	if sc, ok := conn.(*sniffedConn); ok {
+		inner = sc.Conn
+	}
+	tc, ok := inner.(*tls.Conn)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: a connection without TLS reached gRPC", ErrTLS)
+	}
+	return conn, credentials.TLSInfo{State: tc.ConnectionState(), CommonAuthInfo: credentials.CommonAuthInfo{SecurityLevel: credentials.PrivacyAndIntegrity}}, nil
+}
+
+func (tlsInfoCreds) ClientHandshake(context.Context, string, net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	return nil, nil, errors.New("transport: tlsInfoCreds are server credentials")
+}
+
+func (tlsInfoCreds) Info() credentials.ProtocolInfo {
+	return credentials.ProtocolInfo{SecurityProtocol: "tls"}
+}
+
+func (c tlsInfoCreds) Clone() credentials.TransportCredentials { return c }
+
+func (tlsInfoCreds) OverrideServerName(string) error { return nil }
+
+// dialTLS runs the client side of TLS on a fresh stream connection to
+// addr. The server name is addr's host unless cfg names one.
+func dialTLS(ctx context.Context, conn net.Conn, addr string, cfg *tls.Config) (*tls.Conn, error) {
+	if cfg.ServerName == "" {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			host = addr
+		}
+		cfg = cfg.Clone()
+		cfg.ServerName = host
+	}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		if tlsFailure(err) {
+			return nil, fmt.Errorf("%w with %s: %w", ErrTLS, addr, err)
+		}
+		return nil, fmt.Errorf("%w: TLS with %s: %w", ErrUnavailable, addr, err)
+	}
+	return tc, nil
+}
+
+// tlsFailure says err is TLS refusing the other side (a certificate, a
+// protocol mismatch), as opposed to the network failing under it.
+func tlsFailure(err error) bool {
+	var cve *tls.CertificateVerificationError
+	var rhe tls.RecordHeaderError
+	var alert tls.AlertError
+	var op *net.OpError
+	return errors.As(err, &cve) || errors.As(err, &rhe) || errors.As(err, &alert) ||
+		(errors.As(err, &op) && op.Op == "remote error")
+}
