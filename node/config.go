@@ -14,6 +14,7 @@ import (
 	"github.com/ringcache/ringcache/node/internal/shadow"
 	"github.com/ringcache/ringcache/ring"
 	"github.com/ringcache/ringcache/storage"
+	"github.com/ringcache/ringcache/tlsconf"
 )
 
 // ErrConfig marks an invalid node configuration.
@@ -68,6 +69,16 @@ type Config struct {
 	Zone string
 	// GossipKey, when set, encrypts gossip (AES, 16/24/32 bytes).
 	GossipKey []byte
+	// TLS, when set, secures every listener and dialer of the node (see
+	// CONTRACT.md "Security"): mTLS on the gRPC + page-stream port, peers
+	// dialled with the node's certificate, HTTPS on the HTTP and S3
+	// listeners. The caller reloads it (Reloader.Reload; SIGHUP in the
+	// binary) to rotate certificates. nil: plaintext everywhere.
+	TLS *tlsconf.Reloader
+	// AdminNames are certificate common names allowed to change state
+	// (invalidate, load, pin) besides node certificates and client ones
+	// made with --admin. Used only with TLS.
+	AdminNames []string
 
 	// SyncInterval is how long file metadata is trusted before one Stat on
 	// the under-store. Default 60s.

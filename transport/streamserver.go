@@ -32,9 +32,9 @@ func (f ReadHandlerFunc) ServeRead(ctx context.Context, req *ReadRequest, w Resp
 
 // streamConn is one page-stream connection on the server.
 type streamConn struct {
-	s      *Server
-	raw    net.Conn      // the connection (writes, deadlines): TCP, or TLS over it
-	tcp    *net.TCPConn  // the TCP socket under raw (cork, hang-up watch); nil if not TCP
+	s   *Server
+	raw net.Conn     // the connection (writes, deadlines): TCP, or TLS over it
+	tcp *net.TCPConn // the TCP socket under raw (cork, hang-up watch); nil if not TCP
 	// sendfileOK says page bytes may go to tcp with sendfile: raw is tcp
 	// itself, not TLS (Go's crypto/tls has no kernel TLS).
 	sendfileOK bool
@@ -43,10 +43,10 @@ type streamConn struct {
 	refuse error
 	// fileBuf is copyFileRange's buffer, made on first use.
 	fileBuf []byte
-	br     *bufio.Reader // holds the sniffed bytes
-	bw     *bufio.Writer
-	ctx    context.Context
-	cancel context.CancelFunc
+	br      *bufio.Reader // holds the sniffed bytes
+	bw      *bufio.Writer
+	ctx     context.Context
+	cancel  context.CancelFunc
 
 	w             responseWriter                            // reused by serveOne
 	onWait        func(context.CancelFunc, <-chan struct{}) // c.watchHangup, bound once
