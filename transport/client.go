@@ -149,6 +149,9 @@ func (c *Client) dialOptions() []grpc.DialOption {
 			retry.WithBackoff(retry.BackoffExponentialWithJitter(c.cfg.RetryBackoff, 0.2)),
 		))
 	}
+	if c.cfg.TLS != nil {
+		unary = append(unary, tlsUnauthenticated) // innermost: the retry sees its code
+	}
 	opts := []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec{})),
 		grpc.WithChainUnaryInterceptor(unary...),

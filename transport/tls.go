@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 )
 
 // TLS on the port: the server wraps every accepted connection with
@@ -150,4 +154,36 @@ func tlsFailure(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &cve) || errors.As(err, &rhe) || errors.As(err, &alert) ||
 		(errors.As(err, &op) && op.Op == "remote error")
+}
+
+// tlsUnauthenticated makes a unary call that failed because TLS refused
+// the connection codes.Unauthenticated instead of Unavailable: the retry
+// interceptor around it then gives up at once (a handshake refused once is
+// refused again) and callers can tell it from a node that is down. gRPC
+// reports connection errors as text, so the text is what is looked at.
+func tlsUnauthenticated(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	err := invoker(ctx, method, req, reply, cc, opts...)
+	if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable && IsTLSMessage(st.Message()) {
+		return status.Error(codes.Unauthenticated, st.Message())
+	}
+	return err
+}
+
+// IsTLSMessage says an error text is crypto/tls refusing a connection.
+func IsTLSMessage(msg string) bool {
+	return strings.Contains(msg, "tls: ") || strings.Contains(msg, "x509: ")
+}
+
+// ProbeRequiresTLS asks the node at addr, over plaintext, whether it
+// requires TLS: a TLS port answers a plaintext page-stream request with
+// StatusAccessDenied and a message saying so (Server.refusePlaintext). A
+// plaintext client whose gRPC calls fail uses it to tell "this node wants
+// TLS" from "this node is down"; gRPC alone sees only a closed connection.
+func (c *Client) ProbeRequiresTLS(ctx context.Context, addr string) bool {
+	if c.cfg.TLS != nil {
+		return false
+	}
+	var b [1]byte
+	_, err := c.ReadWithin(ctx, addr, &ReadRequest{Path: "ringcache/tls-probe", Length: 1, Flags: FlagCachedOnly | FlagNoForward}, b[:], 2*time.Second)
+	return errors.Is(err, ErrAccessDenied) && strings.Contains(err.Error(), requireTLSMessage)
 }

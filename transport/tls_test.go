@@ -142,14 +142,19 @@ func TestTLSRefusals(t *testing.T) {
 		t.Logf("%s (%s): %v", tc.name, time.Since(start).Round(time.Millisecond), err)
 	}
 	// gRPC without a client certificate.
-	c := newTestClient(t, ClientConfig{TLS: p.anon, RetryMax: -1})
+	c := newTestClient(t, ClientConfig{TLS: p.anon})
 	cc, err := c.Control(tlsSrv.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = cc.Members(context.Background(), &MembersRequest{})
-	if status.Code(err) != codes.Unavailable || tlsconf.AsHandshake(tlsSrv.addr, err) == nil {
-		t.Errorf("gRPC without a client certificate: %v, want Unavailable naming the TLS problem", err)
+	if status.Code(err) != codes.Unauthenticated || tlsconf.AsHandshake(tlsSrv.addr, err) == nil {
+		t.Errorf("gRPC without a client certificate: %v, want Unauthenticated naming the TLS problem", err)
+	}
+	// A plaintext client can tell a TLS node from a plaintext one.
+	plain := newTestClient(t, ClientConfig{})
+	if !plain.ProbeRequiresTLS(context.Background(), tlsSrv.addr) || plain.ProbeRequiresTLS(context.Background(), plainSrv.addr) {
+		t.Error("ProbeRequiresTLS does not tell the TLS port from the plaintext one")
 	}
 	t.Logf("gRPC without a client certificate: %v", err)
 	// The server still serves a good client.
