@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -209,7 +210,10 @@ func (n *Node) startServers() error {
 		}
 	}()
 	if n.httpLis != nil {
-		n.httpSrv = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		// Refused handshakes (scanners, plain HTTP to HTTPS) are the
+		// client's problem: logged at debug level, not on stderr.
+		n.httpSrv = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelDebug)}
 		l := n.httpLis
 		if n.cfg.TLS != nil {
 			l = tls.NewListener(l, n.cfg.TLS.HTTPSConfig())
