@@ -43,6 +43,9 @@ type streamConn struct {
 	refuse error
 	// fileBuf is copyFileRange's buffer, made on first use.
 	fileBuf []byte
+	// batch, on a TLS connection, gathers the records of one write into
+	// one system call (see batchConn); nil otherwise.
+	batch *batchConn
 	br      *bufio.Reader // holds the sniffed bytes
 	bw      *bufio.Writer
 	ctx     context.Context
@@ -69,6 +72,9 @@ type streamRequest struct {
 func (s *Server) serveStream(raw net.Conn, tcp *net.TCPConn, br *bufio.Reader, refuse error) {
 	c := &streamConn{s: s, raw: raw, tcp: tcp, br: br, bw: bufio.NewWriterSize(raw, 64<<10), refuse: refuse}
 	c.sendfileOK = tcp != nil && net.Conn(tcp) == raw
+	if tc, ok := raw.(*serverTLSConn); ok {
+		c.batch = tc.batch
+	}
 	c.onWait = c.watchHangup
 	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	defer c.cancel()
@@ -148,6 +154,21 @@ func (c *streamConn) drain() {
 	c.draining = true
 	c.mu.Unlock()
 	_ = c.raw.SetReadDeadline(time.Unix(1, 0))
+}
+
+// writeRaw writes p to the connection, as one batch of TLS records on a
+// TLS connection.
+func (c *streamConn) writeRaw(p []byte) error {
+	if c.batch == nil {
+		_, err := c.raw.Write(p)
+		return err
+	}
+	c.batch.begin()
+	_, err := c.raw.Write(p)
+	if eerr := c.batch.end(); err == nil {
+		err = eerr
+	}
+	return err
 }
 
 // validate checks a decoded request's fields.

@@ -244,7 +244,7 @@ func (c *streamConn) copyFileRange(f *os.File, off, n int64) error {
 			}
 			return err
 		}
-		if _, err := c.raw.Write(p); err != nil {
+		if err := c.writeRaw(p); err != nil {
 			return err
 		}
 		off, n = off+int64(m), n-int64(m)
@@ -263,7 +263,7 @@ const fileCopyBuffer = 256 << 10
 func (w *responseWriter) flushSmall() error {
 	var err error
 	if len(w.iov) == 0 {
-		_, err = w.c.raw.Write(w.out)
+		err = w.c.writeRaw(w.out)
 	} else {
 		w.iov = append(w.iov, w.out[w.outDone:])
 		keep := w.iov

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -39,7 +40,7 @@ const plaintextMessage = "ringcache: this port is plaintext (the node runs witho
 // A connection that starts with something other than a TLS record is
 // returned with ok false and what it sent first in head (a plaintext
 // client: see sniff).
-func (s *Server) handshake(conn net.Conn) (tc *tls.Conn, head []byte, ok bool) {
+func (s *Server) handshake(conn net.Conn) (tc *serverTLSConn, head []byte, ok bool) {
 	deadline := time.Now().Add(s.cfg.SniffTimeout)
 	_ = conn.SetDeadline(deadline)
 	var b [len(StreamMagic)]byte
@@ -51,7 +52,8 @@ func (s *Server) handshake(conn net.Conn) (tc *tls.Conn, head []byte, ok bool) {
 		m, _ := io.ReadFull(conn, b[n:])
 		return nil, b[:n+m], false
 	}
-	tc = tls.Server(&prefixConn{Conn: conn, head: b[:n]}, s.cfg.TLS)
+	batch := &batchConn{Conn: &prefixConn{Conn: conn, head: b[:n]}}
+	tc = &serverTLSConn{Conn: tls.Server(batch, s.cfg.TLS), batch: batch}
 	ctx, cancel := context.WithDeadline(s.baseCtx, deadline)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -76,6 +78,60 @@ func lingerClose(conn net.Conn) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(conn, 1<<20))
 	}
 	conn.Close()
+}
+
+// serverTLSConn is an accepted TLS connection and the batching writer
+// under it.
+type serverTLSConn struct {
+	*tls.Conn
+	batch *batchConn
+}
+
+// batchConn is the connection under a server's tls.Conn. crypto/tls writes
+// every record (16 KiB at most) with its own write system call; while
+// batching, batchConn gathers them and end sends them with one, which on
+// the page stream costs one copy of the ciphertext but saves 15 system
+// calls in 16 (measured: see BenchmarkTLSVsPlain). Outside a batch it
+// writes through. Only the stream connection's one writer goroutine
+// batches; a concurrent writer (Close's close_notify) takes tls.Conn's
+// lock first, so at worst its record joins the batch and is sent with it.
+type batchConn struct {
+	net.Conn
+	mu       sync.Mutex
+	batching bool
+	buf      []byte
+}
+
+func (c *batchConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.batching {
+		c.buf = append(c.buf, p...)
+		c.mu.Unlock()
+		return len(p), nil
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// begin starts gathering records.
+func (c *batchConn) begin() {
+	c.mu.Lock()
+	c.batching = true
+	c.mu.Unlock()
+}
+
+// end sends what was gathered since begin and writes through again.
+func (c *batchConn) end() error {
+	c.mu.Lock()
+	c.batching = false
+	buf := c.buf
+	c.buf = c.buf[:0]
+	c.mu.Unlock()
+	if len(buf) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(buf)
+	return err
 }
 
 // prefixConn replays head before reading the connection: the bytes the
@@ -104,7 +160,7 @@ func (tlsInfoCreds) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthIn
 	if sc, ok := conn.(*sniffedConn); ok {
 		inner = sc.Conn
 	}
-	tc, ok := inner.(*tls.Conn)
+	tc, ok := inner.(*serverTLSConn)
 	if !ok {
 		return nil, nil, fmt.Errorf("%w: a connection without TLS reached gRPC", ErrTLS)
 	}
