@@ -45,11 +45,11 @@ type streamConn struct {
 	fileBuf []byte
 	// batch, on a TLS connection, gathers the records of one write into
 	// one system call (see batchConn); nil otherwise.
-	batch *batchConn
-	br      *bufio.Reader // holds the sniffed bytes
-	bw      *bufio.Writer
-	ctx     context.Context
-	cancel  context.CancelFunc
+	batch  *batchConn
+	br     *bufio.Reader // holds the sniffed bytes
+	bw     *bufio.Writer
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	w             responseWriter                            // reused by serveOne
 	onWait        func(context.CancelFunc, <-chan struct{}) // c.watchHangup, bound once

@@ -78,7 +78,7 @@ func sizedRound(b *testing.B, c *Client, addr string, size int64, first, n int, 
 				if i >= int64(n) {
 					break
 				}
-				off := (int64(first)+i)*size*7%total/size*size // spread over the pages
+				off := (int64(first) + i) * size * 7 % total / size * size // spread over the pages
 				req := &ReadRequest{Path: "lake/bench", Offset: off, Length: size}
 				t0 := time.Now()
 				if res, err := c.Read(context.Background(), addr, req, buf); err != nil || res.N != int(size) {
