@@ -201,6 +201,32 @@ func TestTLSCluster(t *testing.T) {
 		t.Fatalf("load with an admin certificate: %v", err)
 	}
 	checkRange(t, reader, some, files[some], 0, int64(len(files[some])))
+
+	// A read sent to a node that does not own the file is forwarded to
+	// the owner over mTLS with the node's own certificate.
+	var big string
+	for path, data := range files {
+		if len(data) > 1<<20 {
+			big = path
+		}
+	}
+	if big == "" {
+		t.Fatal("no file over 1 MiB")
+	}
+	pref := reader.Preferred(big, 3)
+	tc, err := transport.NewClient(transport.ClientConfig{TLS: rawClientConfig(t, p.reader)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	buf := make([]byte, 1<<20)
+	res, err := tc.Read(ctx, pref[len(pref)-1].GRPCAddr, &transport.ReadRequest{Path: big, Length: 1 << 20}, buf)
+	if err != nil || !bytes.Equal(buf[:res.N], files[big][:1<<20]) {
+		t.Fatalf("read through a non-owner: n=%d err=%v", res.N, err)
+	}
+	if res.Stats.BytesPeer != 1<<20 {
+		t.Fatalf("read through %s (owner %s): stats %+v, want 1 MiB from the owner (forwarded over TLS)", pref[len(pref)-1].ID, pref[0].ID, res.Stats)
+	}
 }
 
 // httpsClient trusts the test CA; cert, if set, is its client certificate.
