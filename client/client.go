@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ringcache/ringcache/tlsconf"
 	"github.com/ringcache/ringcache/transport"
 )
 
@@ -62,13 +63,26 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		seed = rand.Uint64()
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, refresh: make(chan struct{}, 1), jitter: rand.New(rand.NewPCG(seed, seed>>1|1))}
+	tcfg := cfg.TLS
+	if cfg.TLSFiles.Enabled() {
+		var err error
+		if tcfg, err = tlsconf.LoadClient(cfg.TLSFiles); err != nil {
+			return nil, err
+		}
+	}
 	var err error
-	if c.pool, err = transport.NewClient(transport.ClientConfig{Logger: cfg.Logger}); err != nil {
+	if c.pool, err = transport.NewClient(transport.ClientConfig{Logger: cfg.Logger, TLS: tcfg}); err != nil {
 		return nil, err
 	}
 	var errs []error
 	for _, seed := range cfg.Seeds {
 		if err := c.fetchMembers(ctx, seed); err != nil {
+			if he := tlsError(seed, err); he != nil {
+				// Every seed is dialled with the same settings: a
+				// refused handshake would be refused again.
+				c.pool.Close()
+				return nil, he
+			}
 			errs = append(errs, fmt.Errorf("seed %s: %w", seed, err))
 			continue
 		}
@@ -76,6 +90,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		c.wg.Add(1)
 		go c.keepCurrent()
 		return c, nil
+	}
+	if tcfg == nil {
+		if he := c.probeTLS(ctx, cfg.Seeds); he != nil {
+			c.pool.Close()
+			return nil, he
+		}
 	}
 	c.pool.Close()
 	return nil, fmt.Errorf("%w: %w", ErrNoMembers, errors.Join(errs...))

@@ -1,10 +1,12 @@
 package client
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/ringcache/ringcache/tlsconf"
 	"github.com/ringcache/ringcache/understore"
 )
 
@@ -38,6 +40,14 @@ type Config struct {
 	// ReconnectMax, with jitter, and starts again from ReconnectMin after a
 	// stream that stayed up. Defaults 100ms and 5s.
 	ReconnectMin, ReconnectMax time.Duration
+	// TLS, when set, secures every connection to the nodes: their
+	// certificate is verified against its RootCAs, and its certificate, if
+	// any, is the client certificate (mTLS). TLSFiles is the same read
+	// from PEM files (--tls-cert, --tls-key, --tls-ca). Set at most one. A
+	// refused handshake is not retried: calls fail at once with an error
+	// that wraps tlsconf.ErrHandshake and names the problem.
+	TLS      *tls.Config
+	TLSFiles tlsconf.Files
 	// Logger; nil discards.
 	Logger *slog.Logger
 
@@ -89,6 +99,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ReadParallelism < 1 || c.ReadParallelism > 64 {
 		return fmt.Errorf("%w: read parallelism %d, want 1 to 64", ErrConfig, c.ReadParallelism)
+	}
+	if c.TLS != nil && c.TLSFiles.Enabled() {
+		return fmt.Errorf("%w: set TLS or TLSFiles, not both", ErrConfig)
+	}
+	if err := c.TLSFiles.ValidateClient(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if c.SplitSize < 64<<10 {
 		return fmt.Errorf("%w: split size %d, want at least 64 KiB", ErrConfig, c.SplitSize)

@@ -134,6 +134,9 @@ func (c *Client) onOwners(ctx context.Context, key string, call func(context.Con
 		if err == nil {
 			return nil
 		}
+		if he := tlsError(addr, err); he != nil {
+			return he
+		}
 		if permanentRPC(err) || ctx.Err() != nil {
 			return err
 		}
@@ -151,7 +154,7 @@ func (c *Client) onOwners(ctx context.Context, key string, call func(context.Con
 func permanentRPC(err error) bool {
 	switch status.Code(err) {
 	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.OutOfRange,
-		codes.PermissionDenied, codes.Unimplemented, codes.Canceled:
+		codes.PermissionDenied, codes.Unimplemented, codes.Canceled, codes.Unauthenticated:
 		return true
 	}
 	return false
@@ -200,4 +203,5 @@ var codeSentinels = map[codes.Code]error{
 	codes.DeadlineExceeded:  transport.ErrDeadlineExceeded,
 	codes.Canceled:          transport.ErrCanceled,
 	codes.Internal:          transport.ErrInternal,
+	codes.Unauthenticated:   transport.ErrTLS,
 }

@@ -119,6 +119,7 @@ func permanent(err error) bool {
 	return errors.Is(err, transport.ErrNotFound) || errors.Is(err, transport.ErrBadRequest) ||
 		errors.Is(err, transport.ErrOutOfRange) || errors.Is(err, transport.ErrAccessDenied) ||
 		errors.Is(err, transport.ErrTooLarge) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, transport.ErrTLS) ||
 		(errors.Is(err, transport.ErrChanged))
 }
 
@@ -162,6 +163,9 @@ func (c *Client) read(ctx context.Context, path string, p []byte, off int64, o r
 		}
 		if permanent(err) || ctx.Err() != nil {
 			st.Latency = time.Since(start)
+			if he := tlsError(addr, err); he != nil {
+				return transport.ReadResult{}, st, namePath(path, he)
+			}
 			return transport.ReadResult{}, st, namePath(path, err)
 		}
 		errs = append(errs, fmt.Errorf("%s: %w", id, withoutPath(err)))

@@ -16,6 +16,7 @@ import (
 	"github.com/ringcache/ringcache/node/internal/shadow"
 	"github.com/ringcache/ringcache/ring"
 	"github.com/ringcache/ringcache/storage"
+	"github.com/ringcache/ringcache/tlsconf"
 )
 
 // ErrConfig marks an invalid node configuration.
@@ -91,10 +92,21 @@ type Config struct {
 	// with another name can neither join nor be joined. Default
 	// "ringcache".
 	ClusterName string
-	// TLSDataPort says the gRPC + page-stream port speaks only TLS. It is
-	// carried in the node metadata; a peer with the other mode is refused
-	// at join on both sides (a plaintext node cannot dial a TLS one).
+	// TLSDataPort says the gRPC + page-stream port speaks only TLS; it is
+	// set whenever TLS is. It is carried in the node metadata; a peer with
+	// the other mode is refused at join on both sides (a plaintext node
+	// cannot dial a TLS one).
 	TLSDataPort bool
+	// TLS, when set, secures every listener and dialer of the node (see
+	// CONTRACT.md "Security"): mTLS on the gRPC + page-stream port, peers
+	// dialled with the node's certificate, HTTPS on the HTTP and S3
+	// listeners. The caller reloads it (Reloader.Reload; SIGHUP in the
+	// binary) to rotate certificates. nil: plaintext everywhere.
+	TLS *tlsconf.Reloader
+	// AdminNames are certificate common names allowed to change state
+	// (invalidate, load, pin) besides node certificates and client ones
+	// made with --admin. Used only with TLS.
+	AdminNames []string
 
 	// SyncInterval is how long file metadata is trusted before one Stat on
 	// the under-store. Default 60s.
@@ -189,6 +201,9 @@ func (c *Config) withDefaults() {
 		c.Build = "dev"
 	}
 	c.Ring.PageSize = c.PageSize
+	if c.TLS != nil {
+		c.TLSDataPort = true
+	}
 }
 
 // Validate reports the first setting that cannot work.

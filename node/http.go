@@ -49,11 +49,14 @@ func (n *Node) httpHandler() http.Handler {
 	mux.HandleFunc("GET /v1/members", n.httpMembers)
 	mux.HandleFunc("GET /v1/affinity", n.httpAffinity)
 	mux.HandleFunc("POST /v1/affinity/assign", n.httpAssign)
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// With TLS, profiles need a node or admin client certificate: they
+	// reveal memory and cost CPU. Every /v1/ endpoint only reads.
+	admin := n.authPolicy().RequireAdminHTTP
+	mux.Handle("/debug/pprof/", admin(http.HandlerFunc(pprof.Index)))
+	mux.Handle("/debug/pprof/cmdline", admin(http.HandlerFunc(pprof.Cmdline)))
+	mux.Handle("/debug/pprof/profile", admin(http.HandlerFunc(pprof.Profile)))
+	mux.Handle("/debug/pprof/symbol", admin(http.HandlerFunc(pprof.Symbol)))
+	mux.Handle("/debug/pprof/trace", admin(http.HandlerFunc(pprof.Trace)))
 	return mux
 }
 

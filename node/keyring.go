@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/ringcache/ringcache/node/membership"
@@ -67,22 +66,6 @@ func nextKeys(op keyOp, keys [][]byte, key []byte) ([][]byte, error) {
 	return next, nil
 }
 
-// authorizeKeyringChange is the one place the keyring changes are
-// authorized. TLS authorization plugs in here (Node.requireAdmin); until
-// it is set every caller may change the keyring.
-func (n *Node) authorizeKeyringChange(ctx context.Context) error {
-	if n.requireAdmin == nil {
-		return nil
-	}
-	if err := n.requireAdmin(ctx); err != nil {
-		if _, ok := status.FromError(err); ok {
-			return err
-		}
-		return status.Error(codes.PermissionDenied, err.Error())
-	}
-	return nil
-}
-
 // KeyringList implements transport.ControlServer.
 func (n *Node) KeyringList(ctx context.Context, req *transport.KeyringListRequest) (*transport.KeyringResponse, error) {
 	if req.NoForward {
@@ -110,10 +93,8 @@ func (n *Node) KeyringRemove(ctx context.Context, req *transport.KeyringChangeRe
 
 type keyringRPC func(transport.ControlClient, context.Context, *transport.KeyringChangeRequest, ...grpc.CallOption) (*transport.KeyringResponse, error)
 
+// With TLS only node and admin certificates get here (adminMethods).
 func (n *Node) keyringChange(ctx context.Context, op keyOp, req *transport.KeyringChangeRequest, rpc keyringRPC) (*transport.KeyringResponse, error) {
-	if err := n.authorizeKeyringChange(ctx); err != nil {
-		return nil, err
-	}
 	if req.NoForward {
 		return &transport.KeyringResponse{Members: []transport.KeyringMember{n.keyringLocal(op, req.Key)}}, nil
 	}

@@ -59,11 +59,6 @@ type Node struct {
 	// together); keyAnswers guards a fan-out's answers.
 	keyMu      sync.Mutex
 	keyAnswers sync.Mutex
-	// requireAdmin authorizes state changes (keyring install/use/remove)
-	// from a call's context; nil allows every caller. TLS authorization
-	// (the admin check of the caller's certificate) sets it; its one call
-	// site is authorizeKeyringChange.
-	requireAdmin func(context.Context) error
 
 	ready   atomic.Bool
 	closing atomic.Bool

@@ -2,14 +2,18 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"google.golang.org/grpc"
 
 	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/node/internal/pagefetch"
@@ -175,11 +179,23 @@ func (n *Node) listen() (adv string, err error) {
 // listeners: control RPCs and the page stream on one port, HTTP on another.
 func (n *Node) startServers() error {
 	var err error
-	if n.peers, err = transport.NewClient(transport.ClientConfig{Logger: n.log.With("component", "peers")}); err != nil {
+	pcfg := transport.ClientConfig{Logger: n.log.With("component", "peers")}
+	scfg := transport.ServerConfig{NodeID: n.id, MaxRequestLength: n.cfg.MaxReadLength,
+		Logger: n.log.With("component", "transport")}
+	if t := n.cfg.TLS; t != nil {
+		pcfg.TLS = t.ClientConfig()
+		scfg.TLS = t.ServerConfig()
+		p := n.authPolicy()
+		scfg.GRPCOptions = append(scfg.GRPCOptions,
+			grpc.ChainUnaryInterceptor(p.UnaryServerInterceptor()), grpc.ChainStreamInterceptor(p.StreamServerInterceptor()))
+		if err := n.metrics.reg.Register(t.ExpiryCollector()); err != nil {
+			return fmt.Errorf("node: register TLS metrics: %w", err)
+		}
+	}
+	if n.peers, err = transport.NewClient(pcfg); err != nil {
 		return fmt.Errorf("node: peer client: %w", err)
 	}
-	n.srv, err = transport.NewServer(transport.ServerConfig{NodeID: n.id, MaxRequestLength: n.cfg.MaxReadLength,
-		Logger: n.log.With("component", "transport")}, n, n)
+	n.srv, err = transport.NewServer(scfg, n, n)
 	if err != nil {
 		return fmt.Errorf("node: transport: %w", err)
 	}
@@ -194,11 +210,18 @@ func (n *Node) startServers() error {
 		}
 	}()
 	if n.httpLis != nil {
-		n.httpSrv = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		// Refused handshakes (scanners, plain HTTP to HTTPS) are the
+		// client's problem: logged at debug level, not on stderr.
+		n.httpSrv = &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(n.log.With("component", "http").Handler(), slog.LevelDebug)}
+		l := n.httpLis
+		if n.cfg.TLS != nil {
+			l = tls.NewListener(l, n.cfg.TLS.HTTPSConfig())
+		}
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
-			if err := n.httpSrv.Serve(n.httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := n.httpSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				n.log.Error("http stopped", "err", err)
 			}
 		}()
@@ -222,7 +245,11 @@ func (n *Node) startGateway() error {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		if err := n.s3.Serve(n.s3Lis); err != nil && !n.closing.Load() {
+		l := n.s3Lis
+		if n.cfg.TLS != nil {
+			l = tls.NewListener(l, n.cfg.TLS.HTTPSConfig())
+		}
+		if err := n.s3.Serve(l); err != nil && !n.closing.Load() {
 			n.log.Error("s3 gateway stopped", "err", err)
 		}
 	}()

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/retry"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -38,11 +40,12 @@ type ClientConfig struct {
 	Metrics *grpcprom.ClientMetrics
 	// Logger; nil discards.
 	Logger *slog.Logger
-	// DialOptions are extra grpc.DialOptions. Without a
-	// grpc.WithTransportCredentials among them, connections are insecure.
+	// DialOptions are extra grpc.DialOptions.
 	DialOptions []grpc.DialOption
-	// Secure says DialOptions carry transport credentials (TLS, later).
-	Secure bool
+	// TLS, when set, is the client config of every connection, gRPC and
+	// stream alike (tlsconf builds it); the server name defaults to the
+	// host of the address dialled. nil: plaintext.
+	TLS *tls.Config
 }
 
 // Defaults of ClientConfig.
@@ -146,12 +149,17 @@ func (c *Client) dialOptions() []grpc.DialOption {
 			retry.WithBackoff(retry.BackoffExponentialWithJitter(c.cfg.RetryBackoff, 0.2)),
 		))
 	}
+	if c.cfg.TLS != nil {
+		unary = append(unary, tlsUnauthenticated) // innermost: the retry sees its code
+	}
 	opts := []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec{})),
 		grpc.WithChainUnaryInterceptor(unary...),
 		grpc.WithChainStreamInterceptor(stream...),
 	}
-	if !c.cfg.Secure {
+	if c.cfg.TLS != nil {
+		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(c.cfg.TLS)))
+	} else {
 		opts = append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	}
 	return append(opts, c.cfg.DialOptions...)

@@ -45,6 +45,18 @@ func (c *Client) getConn(ctx context.Context, addr string, fresh bool, deadline 
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: dial %s: %w", ErrUnavailable, addr, err)
 	}
+	if c.cfg.TLS != nil {
+		hd := time.Now().Add(c.cfg.DialTimeout)
+		if !deadline.IsZero() && deadline.Before(hd) {
+			hd = deadline
+		}
+		hctx, cancel := context.WithDeadline(ctx, hd)
+		conn, err = dialTLS(hctx, conn, addr, c.cfg.TLS)
+		cancel()
+		if err != nil {
+			return nil, false, err
+		}
+	}
 	cn := &clientConn{addr: addr, conn: conn, br: newConnReader(conn, clientReadBuffer), bw: bufio.NewWriterSize(conn, 4096)}
 	// The preface goes out with the first request.
 	cn.bw.Write(appendPreface(nil))

@@ -78,6 +78,11 @@ func (c *Client) ReadWithin(ctx context.Context, addr string, req *ReadRequest, 
 			fresh = true
 			continue
 		}
+		if tlsFailure(err) {
+			// TLS 1.3 refuses a client certificate after the client's
+			// handshake is done: the refusal arrives as the first read.
+			return res, fmt.Errorf("%w with %s: %w", ErrTLS, addr, err)
+		}
 		return res, err
 	}
 }

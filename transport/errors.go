@@ -27,6 +27,9 @@ var (
 	ErrHeaderSent       = errors.New("transport: header already sent")
 	ErrNoHeader         = errors.New("transport: segment before header")
 	ErrBadConfig        = errors.New("transport: bad config")
+	// ErrTLS marks a TLS handshake that failed (a certificate refused
+	// either way, or TLS on one side only): retrying cannot help.
+	ErrTLS = errors.New("transport: TLS handshake failed")
 )
 
 // Status is the status code of a stream response. The values are part of the

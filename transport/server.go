@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,8 +38,14 @@ type ServerConfig struct {
 	Metrics *grpcprom.ServerMetrics
 	// Logger; nil discards.
 	Logger *slog.Logger
-	// GRPCOptions are extra grpc.ServerOptions (e.g. TLS credentials, later).
+	// GRPCOptions are extra grpc.ServerOptions (interceptors, say). TLS is
+	// not one of them: set TLS.
 	GRPCOptions []grpc.ServerOption
+	// TLS, when set, makes the port TLS only: every connection is
+	// handshaken with it before its protocol is sniffed (tlsconf's mTLS
+	// config requires a client certificate). The page stream is then
+	// written through TLS instead of with sendfile. nil: plaintext.
+	TLS *tls.Config
 }
 
 // Defaults of ServerConfig.
@@ -145,6 +152,9 @@ func NewServer(cfg ServerConfig, impl ControlServer, readHandler ReadHandler) (*
 			s.endWatchesOnShutdown,
 		),
 	}
+	if cfg.TLS != nil {
+		opts = append(opts, grpc.Creds(tlsInfoCreds{}))
+	}
 	s.grpc = grpc.NewServer(append(opts, cfg.GRPCOptions...)...)
 	if impl != nil {
 		s.grpc.RegisterService(&ControlServiceDesc, impl)
@@ -241,33 +251,64 @@ func (s *Server) isClosing() bool {
 // http2Preface starts every HTTP/2 (gRPC) connection.
 const http2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
-// sniff tells a stream connection from a gRPC one by its first 4 bytes.
+// sniff tells a stream connection from a gRPC one by its first 4 bytes
+// (inside TLS, on a TLS port).
 func (s *Server) sniff(conn net.Conn, gl *chanListener) {
-	_ = conn.SetReadDeadline(time.Now().Add(s.cfg.SniffTimeout))
-	br := bufio.NewReaderSize(conn, 4096)
+	tcp, _ := conn.(*net.TCPConn)
+	c := conn
+	if s.cfg.TLS != nil {
+		tc, head, ok := s.handshake(conn)
+		if !ok {
+			s.refusePlaintext(conn, tcp, head)
+			return
+		}
+		c = tc
+	}
+	_ = c.SetReadDeadline(time.Now().Add(s.cfg.SniffTimeout))
+	br := bufio.NewReaderSize(c, 4096)
 	head, err := br.Peek(4)
 	if err != nil {
-		conn.Close()
+		c.Close()
 		return
 	}
 	if string(head) == StreamMagic {
 		if s.readHandler == nil {
-			conn.Close()
+			c.Close()
 			return
 		}
-		s.serveStream(conn, br)
+		s.serveStream(c, tcp, br, nil)
 		return
 	}
 	if string(head) != http2Preface[:4] {
 		// Neither protocol: close now rather than let gRPC wait for a
-		// preface that will not come.
+		// preface that will not come. A TLS client of a plaintext port is
+		// answered with a line that is no TLS record, so that its
+		// handshake fails at once saying so (crypto/tls: "first record
+		// does not look like a TLS handshake") instead of with a bare EOF.
+		if head[0] == tlsRecordHandshake && s.cfg.TLS == nil {
+			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = c.Write([]byte(plaintextMessage))
+		}
+		c.Close()
+		return
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	if !gl.deliver(&sniffedConn{Conn: c, r: br}) {
+		c.Close()
+	}
+}
+
+// refusePlaintext ends a connection to a TLS port that did not start TLS.
+// A plaintext page-stream client gets its requests answered with
+// StatusAccessDenied and a message saying TLS is needed, so that it fails
+// at once with a clear error instead of retrying a closed connection.
+func (s *Server) refusePlaintext(conn net.Conn, tcp *net.TCPConn, head []byte) {
+	if string(head) != StreamMagic || s.readHandler == nil {
 		conn.Close()
 		return
 	}
-	_ = conn.SetReadDeadline(time.Time{})
-	if !gl.deliver(&sniffedConn{Conn: conn, r: br}) {
-		conn.Close()
-	}
+	br := bufio.NewReaderSize(&prefixConn{Conn: conn, head: head}, 4096)
+	s.serveStream(conn, tcp, br, Errorf(StatusAccessDenied, "%s", requireTLSMessage))
 }
 
 func (s *Server) trackStream(c *streamConn, add bool) bool {

@@ -32,9 +32,20 @@ func (f ReadHandlerFunc) ServeRead(ctx context.Context, req *ReadRequest, w Resp
 
 // streamConn is one page-stream connection on the server.
 type streamConn struct {
-	s      *Server
-	raw    net.Conn      // the accepted connection (writes, deadlines)
-	tcp    *net.TCPConn  // raw as TCP, for sendfile; nil if not TCP
+	s   *Server
+	raw net.Conn     // the connection (writes, deadlines): TCP, or TLS over it
+	tcp *net.TCPConn // the TCP socket under raw (cork, hang-up watch); nil if not TCP
+	// sendfileOK says page bytes may go to tcp with sendfile: raw is tcp
+	// itself, not TLS (Go's crypto/tls has no kernel TLS).
+	sendfileOK bool
+	// refuse, if set, answers every request (a plaintext client of a TLS
+	// port).
+	refuse error
+	// fileBuf is copyFileRange's buffer, made on first use.
+	fileBuf []byte
+	// batch, on a TLS connection, gathers the records of one write into
+	// one system call (see batchConn); nil otherwise.
+	batch  *batchConn
 	br     *bufio.Reader // holds the sniffed bytes
 	bw     *bufio.Writer
 	ctx    context.Context
@@ -55,10 +66,15 @@ type streamRequest struct {
 	timeout time.Duration
 }
 
-// serveStream runs a page-stream connection until it ends.
-func (s *Server) serveStream(raw net.Conn, br *bufio.Reader) {
-	c := &streamConn{s: s, raw: raw, br: br, bw: bufio.NewWriterSize(raw, 64<<10)}
-	c.tcp, _ = raw.(*net.TCPConn)
+// serveStream runs a page-stream connection until it ends. raw is the
+// connection (TLS or TCP), tcp the TCP socket under it; refuse, if set,
+// answers every request.
+func (s *Server) serveStream(raw net.Conn, tcp *net.TCPConn, br *bufio.Reader, refuse error) {
+	c := &streamConn{s: s, raw: raw, tcp: tcp, br: br, bw: bufio.NewWriterSize(raw, 64<<10), refuse: refuse}
+	c.sendfileOK = tcp != nil && net.Conn(tcp) == raw
+	if tc, ok := raw.(*serverTLSConn); ok {
+		c.batch = tc.batch
+	}
 	c.onWait = c.watchHangup
 	c.ctx, c.cancel = context.WithCancel(s.baseCtx)
 	defer c.cancel()
@@ -140,6 +156,21 @@ func (c *streamConn) drain() {
 	_ = c.raw.SetReadDeadline(time.Unix(1, 0))
 }
 
+// writeRaw writes p to the connection, as one batch of TLS records on a
+// TLS connection.
+func (c *streamConn) writeRaw(p []byte) error {
+	if c.batch == nil {
+		_, err := c.raw.Write(p)
+		return err
+	}
+	c.batch.begin()
+	_, err := c.raw.Write(p)
+	if eerr := c.batch.end(); err == nil {
+		err = eerr
+	}
+	return err
+}
+
 // validate checks a decoded request's fields.
 func (s *Server) validateRead(r *ReadRequest) error {
 	switch {
@@ -171,8 +202,11 @@ func (c *streamConn) serveOne(q *streamRequest) error {
 
 	w := c.startResponse(q)
 	defer c.endResponse(w)
-	herr := c.s.validateRead(&q.req)
+	herr := c.refuse
 	if herr == nil {
+		herr = c.s.validateRead(&q.req)
+	}
+	if herr == nil && c.refuse == nil {
 		herr = c.callHandler(rctx, &q.req, w)
 	}
 	if w.werr != nil {

@@ -33,10 +33,10 @@ func (c *streamConn) cork(on bool) {
 }
 
 // sendFile writes n bytes of f at off to the connection: with sendfile(2)
-// to a TCP socket, else through user space.
+// to a TCP socket, else (TLS) through user space.
 func (c *streamConn) sendFile(f *os.File, off, n int64) error {
-	if c.tcp == nil {
-		return copyFileRange(c.raw, f, off, n)
+	if !c.sendfileOK {
+		return c.copyFileRange(f, off, n)
 	}
 	return sendfile(c.tcp, f, off, n)
 }

@@ -14,5 +14,5 @@ func (c *streamConn) cork(bool) {}
 
 // sendFile writes n bytes of f at off to the connection through user space.
 func (c *streamConn) sendFile(f *os.File, off, n int64) error {
-	return copyFileRange(c.raw, f, off, n)
+	return c.copyFileRange(f, off, n)
 }

@@ -177,10 +177,12 @@ func (w *responseWriter) writeFileSegment(logicalOff int64, f *os.File, fileOff,
 		return false, fmt.Errorf("%w: negative file offset", ErrBadRequest)
 	}
 	w.buf = appendSegmentHeader(w.buf[:0], logicalOff, length, chunkSize, crcs)
-	if w.small && len(mapped) > 0 {
+	if w.small && len(mapped) > 0 && w.c.sendfileOK {
 		// No copy at all: the segment joins the writev as a reference to
 		// the mapping (request length bounds the response, so it stays
-		// small).
+		// small). Not over TLS: the cipher would read the mapping in user
+		// space, where a truncated page file raises SIGBUS; the bytes are
+		// read with pread below instead.
 		w.out = append(w.out, w.buf...)
 		w.iov = append(w.iov, w.out[w.outDone:], mapped)
 		w.outDone = len(w.out)
@@ -223,15 +225,36 @@ func (w *responseWriter) writeFileSegment(logicalOff int64, f *os.File, fileOff,
 	return false, w.werr
 }
 
-// copyFileRange writes n bytes of f at off to dst through user space: the
-// fallback of sendfile. f's own offset is neither used nor moved.
-func copyFileRange(dst io.Writer, f *os.File, off, n int64) error {
-	m, err := io.Copy(dst, io.NewSectionReader(f, off, n))
-	if err == nil && m < n {
-		err = fmt.Errorf("%w: page file shorter than the segment", io.ErrUnexpectedEOF)
+// copyFileRange writes n bytes of f at off to the connection through user
+// space: the fallback of sendfile, and the path of every page byte on a
+// TLS connection. Each piece is read with pread into the connection's
+// buffer and written from there: crypto/tls encrypts it straight into its
+// record, so the bytes are copied once into user space and once by the
+// cipher, nothing more. f's own offset is neither used nor moved.
+func (c *streamConn) copyFileRange(f *os.File, off, n int64) error {
+	if c.fileBuf == nil {
+		c.fileBuf = make([]byte, fileCopyBuffer)
 	}
-	return err
+	for n > 0 {
+		p := c.fileBuf[:min(n, int64(len(c.fileBuf)))]
+		m, err := f.ReadAt(p, off)
+		if m < len(p) {
+			if err == nil || err == io.EOF {
+				err = fmt.Errorf("%w: page file shorter than the segment", io.ErrUnexpectedEOF)
+			}
+			return err
+		}
+		if err := c.writeRaw(p); err != nil {
+			return err
+		}
+		off, n = off+int64(m), n-int64(m)
+	}
+	return nil
 }
+
+// fileCopyBuffer is the piece copyFileRange reads and writes at once: 16
+// TLS records of 16 KiB, few enough syscalls per MiB.
+const fileCopyBuffer = 256 << 10
 
 // flushSmall writes the small response assembled so far: with one write, or
 // with one writev when it refers to mapped page bytes. A mapped file
@@ -240,7 +263,7 @@ func copyFileRange(dst io.Writer, f *os.File, off, n int64) error {
 func (w *responseWriter) flushSmall() error {
 	var err error
 	if len(w.iov) == 0 {
-		_, err = w.c.raw.Write(w.out)
+		err = w.c.writeRaw(w.out)
 	} else {
 		w.iov = append(w.iov, w.out[w.outDone:])
 		keep := w.iov

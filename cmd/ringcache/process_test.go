@@ -77,6 +77,18 @@ type proc struct {
 	exited             chan struct{} // closed when cmd has exited
 	stderr             *bytes.Buffer
 	join               string
+	// extra are more flags (TLS); https, when set, polls /readyz over
+	// HTTPS with this client.
+	extra []string
+	https *http.Client
+	log   *syncWriter // stderr's writer; logged reads what it holds so far
+}
+
+// logged is the node's stderr so far, read under the writer's lock.
+func (p *proc) logged() string {
+	p.log.mu.Lock()
+	defer p.log.mu.Unlock()
+	return p.stderr.String()
 }
 
 func newProc(t testing.TB, id, lake, join string) *proc {
@@ -118,9 +130,11 @@ func (p *proc) startOnce(t testing.TB) error {
 	if p.join != "" {
 		args = append(args, "--join", p.join)
 	}
+	args = append(args, p.extra...)
 	p.cmd = exec.Command(binary, args...)
 	p.stderr = &bytes.Buffer{}
-	p.cmd.Stderr = &syncWriter{w: p.stderr}
+	p.log = &syncWriter{w: p.stderr}
+	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +145,12 @@ func (p *proc) startOnce(t testing.TB) error {
 	}(p.cmd, p.exited)
 	t.Cleanup(func() { p.kill() })
 	deadline := time.Now().Add(60 * time.Second)
+	hc, scheme := http.DefaultClient, "http://"
+	if p.https != nil {
+		hc, scheme = p.https, "https://"
+	}
 	for {
-		resp, err := http.Get("http://" + p.http + "/readyz")
+		resp, err := hc.Get(scheme + p.http + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {

@@ -49,6 +49,7 @@ type rootCmd struct {
 	Affinity    affinityCmd    `cmd:"" help:"Show the preferred nodes of paths."`
 	Keyring     keyringCmd     `cmd:"" help:"List or rotate the gossip keyring of every live member."`
 	Bench       benchCmd       `cmd:"" help:"Load-test a cluster (or --dev) against a no-cache baseline."`
+	Certs       certsCmd       `cmd:"" help:"Make a development CA and node or client certificates."`
 	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 when a URL (default: this host's /readyz) answers 200."`
 	Completion  completionCmd  `cmd:"" help:"Print a shell completion script (bash, zsh or fish)."`
 }

@@ -56,7 +56,7 @@ func TestExitCodes(t *testing.T) {
 
 // Every command builds and prints its help: a malformed tag would fail here.
 func TestEveryCommandHelp(t *testing.T) {
-	for _, name := range []string{"node", "dev", "get", "stat", "load", "unpin", "invalidate", "members", "affinity", "bench", "healthcheck", "completion", "keyring"} {
+	for _, name := range []string{"node", "dev", "get", "stat", "load", "unpin", "invalidate", "members", "affinity", "bench", "healthcheck", "completion", "keyring", "certs"} {
 		var out, errb bytes.Buffer
 		if code := Main(Env{Args: []string{name, "--help"}, Stdout: &out, Stderr: &errb}); code != 0 || !strings.Contains(out.String(), "ringcache "+name) {
 			t.Errorf("%s --help: exit %d, stderr %q", name, code, errb.String())

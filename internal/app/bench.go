@@ -122,6 +122,9 @@ func (f *benchCmd) config(src *cli.Sources) (bench.Config, error) {
 	if err := f.checkTLS(benchName); err != nil {
 		return bench.Config{}, err
 	}
+	if f.Dev && f.tlsFiles().Enabled() {
+		return bench.Config{}, cli.Usagef(benchName, "--tls-* apply to --seeds, not --dev")
+	}
 	ratio := f.ReadRatio
 	if ratio > 1 && ratio <= 100 {
 		ratio /= 100

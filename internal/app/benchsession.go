@@ -116,7 +116,11 @@ func (s *benchSession) startCluster(ctx context.Context) error {
 		s.desc = fmt.Sprintf("dev: %d nodes in-process, page %s, capacity %s/node, sync interval %s",
 			f.Nodes, f.PageSize, f.Capacity, f.SyncInterval)
 	}
-	c, err := client.New(ctx, client.Config{Seeds: seeds, Logger: s.log})
+	ccfg := client.Config{Seeds: seeds, Logger: s.log}
+	if !f.Dev {
+		ccfg.TLSFiles = f.tlsFiles()
+	}
+	c, err := client.New(ctx, ccfg)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ringcache/ringcache/client"
 	"github.com/ringcache/ringcache/internal/cli"
 	"github.com/ringcache/ringcache/objpath"
+	"github.com/ringcache/ringcache/tlsconf"
 	"github.com/ringcache/ringcache/transport"
 )
 
@@ -25,15 +26,23 @@ type clientFlags struct {
 	Seeds   []string      `name:"seeds" default:"127.0.0.1:7100" placeholder:"ADDR" help:"gRPC addresses of any nodes."`
 	Timeout time.Duration `name:"timeout" default:"5m" help:"Give up after this long."`
 	Verbose bool          `name:"verbose" help:"Log to stderr."`
-	TLSCert string        `name:"tls-cert" placeholder:"FILE" help:"TLS client certificate (mTLS; not implemented yet)."`
-	TLSKey  string        `name:"tls-key" placeholder:"FILE" help:"TLS client key (mTLS; not implemented yet)."`
-	TLSCA   string        `name:"tls-ca" placeholder:"FILE" help:"TLS CA bundle (mTLS; not implemented yet)."`
+	TLSCert string        `name:"tls-cert" placeholder:"FILE" help:"TLS client certificate (for nodes started with --tls-*)."`
+	TLSKey  string        `name:"tls-key" placeholder:"FILE" help:"Key of --tls-cert."`
+	TLSCA   string        `name:"tls-ca" placeholder:"FILE" help:"CA bundle the nodes' certificates are verified against (turns TLS on)."`
 }
 
-// checkTLS refuses the TLS flags until TLS exists.
+func (f *clientFlags) tlsFiles() tlsconf.Files {
+	return tlsconf.Files{Cert: f.TLSCert, Key: f.TLSKey, CA: f.TLSCA}
+}
+
+// checkTLS refuses TLS flags that do not go together.
 func (f *clientFlags) checkTLS(cmd string) error {
-	if f.TLSCert != "" || f.TLSKey != "" || f.TLSCA != "" {
-		return cli.Usagef(cmd, "--tls-cert/--tls-key/--tls-ca: TLS is not implemented yet")
+	files := f.tlsFiles()
+	switch {
+	case files.Enabled() && files.CA == "":
+		return cli.Usagef(cmd, "--tls-ca is needed with --tls-cert/--tls-key (to verify the node's certificate)")
+	case (files.Cert == "") != (files.Key == ""):
+		return cli.Usagef(cmd, "--tls-cert and --tls-key go together")
 	}
 	return nil
 }
@@ -53,7 +62,7 @@ func (f *clientFlags) withClient(env Env, cmd string, do func(ctx context.Contex
 	defer stop()
 	ctx, cancel := context.WithTimeout(base, f.Timeout)
 	defer cancel()
-	c, err := client.New(ctx, client.Config{Seeds: f.Seeds, Logger: log})
+	c, err := client.New(ctx, client.Config{Seeds: f.Seeds, Logger: log, TLSFiles: f.tlsFiles()})
 	if err != nil {
 		return err
 	}

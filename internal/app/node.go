@@ -5,14 +5,45 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/internal/cli"
 	"github.com/ringcache/ringcache/node"
+	"github.com/ringcache/ringcache/tlsconf"
 	"github.com/ringcache/ringcache/understore"
 )
+
+// reloadOnHangup re-reads the TLS files on every SIGHUP until ctx ends; the
+// returned func stops listening. A refused reload is logged by the
+// reloader, and the node keeps its certificate.
+func reloadOnHangup(ctx context.Context, r *tlsconf.Reloader) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-hup:
+				_ = r.Reload()
+			case <-ctx.Done():
+				return
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(quit)
+		<-done
+	}
+}
 
 // nodeName names the command in its usage errors.
 const nodeName = "ringcache node"
@@ -48,9 +79,10 @@ type nodeCmd struct {
 	GossipVerifyIncoming bool          `name:"gossip-verify-incoming" default:"true" negatable:"" help:"With a gossip key: refuse plaintext gossip (turn off while turning encryption on in a running cluster)."`
 	GossipVerifyOutgoing bool          `name:"gossip-verify-outgoing" default:"true" negatable:"" help:"With a gossip key: send encrypted gossip (turn off while turning encryption on in a running cluster)."`
 	ClusterName          string        `name:"cluster-name" default:"ringcache" help:"Gossip label: nodes of another cluster name cannot join."`
-	TLSCert              string        `name:"tls-cert" placeholder:"FILE" help:"TLS certificate (mTLS; not implemented yet)."`
-	TLSKey               string        `name:"tls-key" placeholder:"FILE" help:"TLS key (mTLS; not implemented yet)."`
-	TLSCA                string        `name:"tls-ca" placeholder:"FILE" help:"TLS CA bundle (mTLS; not implemented yet)."`
+	TLSCert              string        `name:"tls-cert" placeholder:"FILE" help:"TLS certificate: mTLS on --grpc-addr, HTTPS on --http-addr and --s3-addr (re-read on SIGHUP)."`
+	TLSKey               string        `name:"tls-key" placeholder:"FILE" help:"Key of --tls-cert."`
+	TLSCA                string        `name:"tls-ca" placeholder:"FILE" help:"CA bundle client and peer certificates must be signed by."`
+	AdminNames           []string      `name:"admin-names" placeholder:"A,B" help:"Certificate common names allowed to change state (besides node and --admin certificates)."`
 	LogFormat            string        `name:"log-format" default:"text" enum:"text,json" help:"text or json."`
 	Verbose              bool          `name:"verbose" help:"Debug logging."`
 }
@@ -97,9 +129,13 @@ func (f *nodeCmd) config() (node.Config, error) {
 		}
 		cfg.GossipKey = key
 	}
-	if f.TLSCert != "" || f.TLSKey != "" || f.TLSCA != "" {
-		return cfg, cli.Usagef(nodeName, "--tls-cert/--tls-key/--tls-ca: TLS is not implemented yet")
+	if err := f.tlsFiles().ValidateNode(); err != nil {
+		return cfg, cli.Usagef(nodeName, "--tls-cert, --tls-key and --tls-ca go together")
 	}
+	if len(f.AdminNames) > 0 && !f.tlsFiles().Enabled() {
+		return cfg, cli.Usagef(nodeName, "--admin-names needs TLS (--tls-cert, --tls-key, --tls-ca)")
+	}
+	cfg.AdminNames = f.AdminNames
 	cfg.S3.Auth = f.S3Auth
 	if len(f.S3Keys) > 0 {
 		keys, err := gateway.ParseKeys(strings.Join(f.S3Keys, ","))
@@ -112,6 +148,10 @@ func (f *nodeCmd) config() (node.Config, error) {
 		return cfg, cli.Usagef(nodeName, "--s3-addr with --s3-auth sigv4 needs --s3-keys ACCESS:SECRET (or --s3-auth none on a trusted network)")
 	}
 	return cfg, nil
+}
+
+func (f *nodeCmd) tlsFiles() tlsconf.Files {
+	return tlsconf.Files{Cert: f.TLSCert, Key: f.TLSKey, CA: f.TLSCA}
 }
 
 func (f *nodeCmd) understoreConfig(log *slog.Logger) understore.Config {
@@ -136,8 +176,16 @@ func (f *nodeCmd) Run(env Env) error {
 		return cli.Usagef(nodeName, "%v", err)
 	}
 	cfg.Logger = log
+	if files := f.tlsFiles(); files.Enabled() {
+		if cfg.TLS, err = tlsconf.NewReloader(files, log.With("component", "tls")); err != nil {
+			return err
+		}
+	}
 	ctx, stop := runContext(env)
 	defer stop()
+	if cfg.TLS != nil {
+		defer reloadOnHangup(ctx, cfg.TLS)()
+	}
 
 	under, err := understore.Open(ctx, f.understoreConfig(log.With("component", "understore")))
 	if err != nil {
