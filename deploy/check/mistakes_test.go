@@ -108,7 +108,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 		want string
 	}{
 		{"unknown flag", func(r *rendered) { r.setArg("--no-such", "--no-such-flag=1") }, "has no flag --no-such-flag"},
-		{"issue 14 flag in the base", func(r *rendered) { r.setArg("--tls-cert", "--tls-cert=/x") }, "not implemented yet (issue 14)"},
+		{"TLS flag in the base", func(r *rendered) { r.setArg("--tls-cert", "--tls-cert=/x") }, "--tls-cert set: true, want false"},
 		{"value flag without value", func(r *rendered) { r.setArg("--data-dir", "--data-dir") }, "takes a value"},
 		{"undefined $(VAR)", func(r *rendered) { r.setArg("--id=", "--id=$(HOSTNAME)") }, "$(HOSTNAME) is not an environment variable"},
 		{"join through another Service", func(r *rendered) {
