@@ -29,11 +29,19 @@ func (Codec) Marshal(v any) (mem.BufferSlice, error) {
 
 // Unmarshal decodes data into v. A message that arrived in one buffer is
 // decoded in place; otherwise it is gathered into a pooled buffer first.
+// The bytes come from the network: checkMsgpack vets their shape first.
 func (Codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if len(data) == 1 {
-		return msgpack.Unmarshal(data[0].ReadOnlyData(), v)
+		return unmarshal(data[0].ReadOnlyData(), v)
 	}
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
-	return msgpack.Unmarshal(buf.ReadOnlyData(), v)
+	return unmarshal(buf.ReadOnlyData(), v)
+}
+
+func unmarshal(b []byte, v any) error {
+	if err := checkMsgpack(b); err != nil {
+		return err
+	}
+	return msgpack.Unmarshal(b, v)
 }
