@@ -8,6 +8,8 @@ import (
 
 	"github.com/vmihailenco/msgpack/v5"
 	"google.golang.org/grpc/mem"
+
+	"github.com/ringcache/ringcache/internal/msgpackcheck"
 )
 
 func decode(b []byte, v any) error { return Codec{}.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, v) }
@@ -45,7 +47,7 @@ func TestCodecRefusesAmplification(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := checkMsgpack(b); err != nil {
+		if err := msgpackcheck.Check(b, messageShape); err != nil {
 			t.Errorf("%T at its batch limit (%d bytes): %v", m, len(b), err)
 		}
 	}

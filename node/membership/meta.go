@@ -3,6 +3,7 @@ package membership
 import (
 	"fmt"
 
+	"github.com/ringcache/ringcache/internal/msgpackcheck"
 	"github.com/ringcache/ringcache/ring"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -73,6 +74,12 @@ func DecodeMeta(b []byte) (Meta, error) {
 	}
 	if len(b) > MetaMaxSize {
 		return m, fmt.Errorf("%w: %d bytes, limit %d", ErrBadMeta, len(b), MetaMaxSize)
+	}
+	// Vetted first: the msgpack decoder trusts the lengths in headers
+	// (package msgpackcheck). Meta is flat; 8 levels allow for fields a
+	// newer node adds.
+	if err := msgpackcheck.Check(b, msgpackcheck.Limits{MaxDepth: 8, MaxContainer: MetaMaxSize}); err != nil {
+		return m, fmt.Errorf("%w: %w", ErrBadMeta, err)
 	}
 	if err := msgpack.Unmarshal(b, &m); err != nil {
 		return m, fmt.Errorf("%w: %v", ErrBadMeta, err)

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/ringcache/ringcache/internal/msgpackcheck"
 )
 
 // TestDecodeMetaSizeLimit: a meta of MetaMaxSize bytes decodes; one byte
@@ -28,5 +30,17 @@ func TestDecodeMetaSizeLimit(t *testing.T) {
 	}
 	if _, err := DecodeMeta(sized(MetaMaxSize + 1)); !errors.Is(err, ErrBadMeta) {
 		t.Fatalf("meta of MetaMaxSize+1: %v, want ErrBadMeta", err)
+	}
+}
+
+// TestDecodeMetaLengthPastEnd: a string header claiming 4 GB in 8 bytes of
+// meta is refused before msgpack sees it (its pooled decoder grew by
+// gigabytes per such call: the fuzzer's worker hung on it).
+func TestDecodeMetaLengthPastEnd(t *testing.T) {
+	for range 3 {
+		_, err := DecodeMeta([]byte("\x81\xa1g\xdb\xfd\x10\xff\xff"))
+		if !errors.Is(err, ErrBadMeta) || !errors.Is(err, msgpackcheck.ErrMalformed) {
+			t.Fatalf("%v, want ErrBadMeta and msgpackcheck.ErrMalformed", err)
+		}
 	}
 }
