@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 
 	"github.com/ringcache/ringcache/objpath"
@@ -378,5 +379,35 @@ func TestStreamIdleTimeout(t *testing.T) {
 	}
 	if _, err := c.Read(context.Background(), ts.addr, req, dst); err != nil {
 		t.Fatalf("read after the server closed the idle connection: %v", err)
+	}
+}
+
+// rawCodec sends []byte as the message, for messages our codec would
+// never encode.
+type rawCodec struct{ Codec }
+
+func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
+	return mem.BufferSlice{mem.SliceBuffer(v.([]byte))}, nil
+}
+
+// TestMalformedMessageOverGRPC: a 13-byte AssignRequest claiming 4G
+// splits is refused before msgpack allocates for them (Internal: grpc-go
+// answers every decoding error so), and the server goes on serving.
+func TestMalformedMessageOverGRPC(t *testing.T) {
+	_, ts, cc := startControl(t, ServerConfig{})
+	raw, err := grpc.NewClient(ts.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(rawCodec{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	msg := []byte{0x81, 0xa6, 's', 'p', 'l', 'i', 't', 's', 0xdd, 0xff, 0xff, 0xff, 0xff}
+	var out AssignResponse
+	err = raw.Invoke(context.Background(), MethodAssign, msg, &out)
+	if status.Code(err) != codes.Internal || !strings.Contains(err.Error(), "malformed") {
+		t.Fatalf("4G splits in 13 bytes: %v, want Internal (malformed)", err)
+	}
+	if _, err := cc.Members(context.Background(), &MembersRequest{}); err != nil {
+		t.Fatalf("after a malformed message: %v", err)
 	}
 }
