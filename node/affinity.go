@@ -7,6 +7,7 @@ import (
 	"github.com/ringcache/ringcache/node/membership"
 	"github.com/ringcache/ringcache/objpath"
 	"github.com/ringcache/ringcache/ring"
+	"github.com/ringcache/ringcache/transport"
 )
 
 // Defaults and bounds of the affinity requests, one set for gRPC (Affinity,
@@ -15,9 +16,9 @@ import (
 // default; on HTTP, so does a missing n or max_load.
 const (
 	// DefaultAffinityNodes is how many preferred nodes a path gets.
-	DefaultAffinityNodes = 3
+	DefaultAffinityNodes = transport.DefaultAffinityNodes
 	// MaxAffinityNodes bounds the preferred nodes asked for per path.
-	MaxAffinityNodes = 1024
+	MaxAffinityNodes = transport.MaxAffinityNodes
 	// DefaultMaxLoad bounds an assignment to ceil(1.25 * splits / members)
 	// splits per node.
 	DefaultMaxLoad = 1.25

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringcache/ringcache/affinity"
 	"github.com/ringcache/ringcache/node/membership"
+	"github.com/ringcache/ringcache/transport"
 )
 
 // maxAssignBody bounds POST /v1/affinity/assign (about a million splits).
@@ -125,7 +126,16 @@ func (n *Node) httpAssign(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAssignBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body over the limit of %d bytes", maxAssignBody))
+			return
+		}
 		httpError(w, http.StatusBadRequest, fmt.Errorf("bad JSON: %w", err))
+		return
+	}
+	if len(req.Splits) > transport.MaxAssignSplits {
+		httpError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("%d splits over the limit of %d", len(req.Splits), transport.MaxAssignSplits))
 		return
 	}
 	if dec.More() {

@@ -154,6 +154,7 @@ func (c *Client) dialOptions() []grpc.DialOption {
 	}
 	opts := []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec{})),
+		clientLimits(),
 		grpc.WithChainUnaryInterceptor(unary...),
 		grpc.WithChainStreamInterceptor(stream...),
 	}

@@ -1,8 +1,13 @@
 package transport
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/vmihailenco/msgpack/v5"
 	"google.golang.org/grpc/mem"
+
+	"github.com/ringcache/ringcache/internal/msgpackcheck"
 )
 
 // CodecName is the gRPC content-subtype of the control messages.
@@ -29,11 +34,32 @@ func (Codec) Marshal(v any) (mem.BufferSlice, error) {
 
 // Unmarshal decodes data into v. A message that arrived in one buffer is
 // decoded in place; otherwise it is gathered into a pooled buffer first.
+// The bytes come from the network: msgpackcheck vets their shape first
+// (messageShape), and a message it refuses is ErrMalformed.
 func (Codec) Unmarshal(data mem.BufferSlice, v any) error {
 	if len(data) == 1 {
-		return msgpack.Unmarshal(data[0].ReadOnlyData(), v)
+		return unmarshal(data[0].ReadOnlyData(), v)
 	}
 	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 	defer buf.Free()
-	return msgpack.Unmarshal(buf.ReadOnlyData(), v)
+	return unmarshal(buf.ReadOnlyData(), v)
 }
+
+func unmarshal(b []byte, v any) error {
+	if err := msgpackcheck.Check(b, messageShape); err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return msgpack.Unmarshal(b, v)
+}
+
+// ErrMalformed is a control message that is not msgpack the codec may
+// decode: broken, or shaped to make the decoder allocate or recurse far
+// beyond its size (package msgpackcheck says how).
+var ErrMalformed = errors.New("transport: malformed control message")
+
+// messageShape bounds the shape of one control message: nesting (the
+// deepest, AffinityResponse with NodeStats, nests 6 deep), one array or
+// map at most the largest batch (MaxAssignSplits), and twice that in array
+// elements in all (an AssignResponse for MaxAssignSplits splits, plus a
+// few).
+var messageShape = msgpackcheck.Limits{MaxDepth: 32, MaxContainer: MaxAssignSplits, MaxItems: 2 * MaxAssignSplits}

@@ -148,6 +148,67 @@
 // need not agree). Cancelling the context on the client closes the
 // connection mid-response.
 //
+// # Limits
+//
+// Every input a peer sends has a bound, a named constant and a refusal it
+// can tell apart; limits_test.go tests each just inside and just outside.
+//
+//	gRPC control RPCs (limits.go, messages.go)
+//	  message, either direction       MaxMessageSize (64 MiB)      ResourceExhausted
+//	  streams per connection          MaxConcurrentStreams (256)   the client waits for a slot
+//	  client pings                    at most every KeepaliveMinPing (10s), with or
+//	                                  without streams; more: GOAWAY ENHANCE_YOUR_CALM
+//	  idle connection                 pinged after KeepaliveIdle (2m), closed without
+//	                                  an answer in KeepaliveTimeout (20s)
+//	  msgpack shape (codec.go)        nesting 32, one array or map <= MaxAssignSplits
+//	                                  entries and <= the bytes left, 2*MaxAssignSplits
+//	                                  array elements in all; strings <= the bytes left
+//	                                  (internal/msgpackcheck)       Internal ("error
+//	                                  unmarshalling request: ... malformed")
+//	  fields, checked by each request's Validate, called by the validation
+//	  interceptor before the handler:                              InvalidArgument
+//	    Members, WatchRing            no fields
+//	    Stat                          path: objpath.Validate (<= objpath.MaxLen bytes)
+//	    Invalidate, Pin               path or prefix (objpath.ValidatePrefix), not both
+//	    Load                          the same, and scope <= objpath.MaxLen
+//	    Affinity                      1 to MaxAffinityPaths paths, n in [0,
+//	                                  MaxAffinityNodes], paths * n <= MaxAffinityResults
+//	                                  (n = 0 counts as DefaultAffinityNodes)
+//	    Assign                        <= MaxAssignSplits splits, offsets and lengths
+//	                                  >= 0, max load >= 0 and not NaN, every path
+//
+//	page stream (frame.go, streamserver.go)
+//	  frame body (not a segment's)    MaxFrameBody (64 KiB)        connection closed
+//	  path, scope, etag               MaxPathLength each           StatusBadRequest
+//	  read length                     ServerConfig.MaxRequestLength
+//	                                  (DefaultMaxRequestLength, 256 MiB) StatusTooLarge
+//	  negative offset/length, no path                              StatusBadRequest
+//	  segment                         MaxSegmentLength, chunk size in
+//	                                  [MinChunkSize, MaxSegmentLength]  protocol error
+//	  pipelined requests              one served at a time; the rest wait in the
+//	                                  socket buffer (TCP flow control), never read
+//	                                  ahead into memory
+//	  first bytes of a connection     ServerConfig.SniffTimeout (10s)  closed
+//	  idle, or a request frame sent   ServerConfig.IdleTimeout (DefaultIdleTimeout,
+//	  slowly                          5m; closed after IdleTimeout/2 to IdleTimeout)
+//	  a response                      ServerConfig.WriteTimeout (60s), or the
+//	                                  request's timeout                deadline
+//	  error strings the server sends  8 KiB each (clip)
+//
+//	elsewhere
+//	  POST /v1/affinity/assign        body <= 128 MiB (http.MaxBytesReader),
+//	  (node/http.go)                  <= MaxAssignSplits splits      413; bad JSON 400
+//	  GET /v1/affinity                n in [1, MaxAffinityNodes], path  400
+//	  node meta from gossip           membership.MetaMaxSize (512 bytes, memberlist's),
+//	  (node/membership/meta.go)       shape as above (nesting 8)    ErrBadMeta: the
+//	                                  peer is refused
+//
+// Each decoder that reads bytes from the network has a fuzz target with a
+// seed corpus in testdata/fuzz: FuzzControlMessages (every message type
+// through the codec), FuzzRequest, FuzzHeader, FuzzSegment, FuzzTrailer,
+// FuzzResponse (a whole response on the client), FuzzDecodeMeta
+// (node/membership) and FuzzCheck (internal/msgpackcheck).
+//
 // The constants in this comment (magic, version, frame types, field order
 // and sizes, status codes) are part of the format: never change them; add a
 // new version instead.

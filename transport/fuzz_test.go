@@ -75,10 +75,12 @@ func FuzzRequest(f *testing.F) {
 		{Path: "lake/a/b", Offset: 1 << 40, Length: 1 << 20, RingVersion: 99, Scope: "db/t", Flags: FlagNoForward},
 		{Path: "x"},
 		{Path: "lake/p", Offset: 4096, Length: 1 << 18, Flags: FlagPiece, ReadID: 0xfeedface},
+		{Path: "lake/m", Length: 10, Flags: FlagModTime | FlagCachedOnly, ETag: "e"},
 		{},
 	} {
 		f.Add(appendRequest(nil, 7, &r, 12345))
 	}
+	srv := &Server{cfg: ServerConfig{}.withDefaults()}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, body, err := readFrame(bufio.NewReader(bytes.NewReader(b)), nil)
 		if err != nil || h.typ != frameRequest {
@@ -86,8 +88,12 @@ func FuzzRequest(f *testing.F) {
 		}
 		id, r, tmo, err := parseRequest(body)
 		if err != nil {
+			if !errors.Is(err, ErrProtocol) {
+				t.Fatalf("error not ErrProtocol: %v", err)
+			}
 			return
 		}
+		_ = srv.validateRead(&r) // what the server does next: any answer, no panic
 		again := appendRequest(nil, id, &r, tmo)
 		if !bytes.Equal(again, b[:FrameHeaderSize+len(body)]) {
 			t.Fatalf("re-encoding differs:\n%x\n%x", again, b[:FrameHeaderSize+len(body)])
@@ -120,4 +126,5 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "seed-0"), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	writeFrameCorpora(t)
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -252,8 +253,11 @@ func (r *AffinityRequest) Validate() error {
 	if len(r.Paths) == 0 || len(r.Paths) > MaxAffinityPaths {
 		return fmt.Errorf("%w: %d paths, want 1 to %d", ErrBadRequest, len(r.Paths), MaxAffinityPaths)
 	}
-	if r.N < 0 {
-		return fmt.Errorf("%w: negative n", ErrBadRequest)
+	if r.N < 0 || r.N > MaxAffinityNodes {
+		return fmt.Errorf("%w: n %d, want 0 (the default) to %d", ErrBadRequest, r.N, MaxAffinityNodes)
+	}
+	if n := cmp.Or(r.N, DefaultAffinityNodes); len(r.Paths)*n > MaxAffinityResults {
+		return fmt.Errorf("%w: %d paths of %d nodes each over the limit of %d results", ErrBadRequest, len(r.Paths), n, MaxAffinityResults)
 	}
 	for _, p := range r.Paths {
 		if err := ValidatePath(p); err != nil {

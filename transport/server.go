@@ -33,6 +33,10 @@ type ServerConfig struct {
 	// SniffTimeout is how long a new connection may take to send its first
 	// bytes before it is closed. Default 10s.
 	SniffTimeout time.Duration
+	// IdleTimeout closes a page-stream connection that sends no request
+	// for this long, or takes this long to send one. Default
+	// DefaultIdleTimeout.
+	IdleTimeout time.Duration
 	// Metrics receives the gRPC server metrics; the node registers it in its
 	// own prometheus.Registry. nil: a fresh one (see Server.Metrics).
 	Metrics *grpcprom.ServerMetrics
@@ -65,6 +69,9 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	if c.SniffTimeout == 0 {
 		c.SniffTimeout = DefaultSniffTimeout
 	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
 	return c
 }
 
@@ -74,7 +81,7 @@ func (c ServerConfig) Validate() error {
 	switch {
 	case c.MaxRequestLength < 0:
 		return fmt.Errorf("%w: negative MaxRequestLength", ErrBadConfig)
-	case c.WriteTimeout < 0 || c.SniffTimeout < 0:
+	case c.WriteTimeout < 0 || c.SniffTimeout < 0 || c.IdleTimeout < 0:
 		return fmt.Errorf("%w: negative timeout", ErrBadConfig)
 	}
 	return nil
@@ -155,6 +162,7 @@ func NewServer(cfg ServerConfig, impl ControlServer, readHandler ReadHandler) (*
 	if cfg.TLS != nil {
 		opts = append(opts, grpc.Creds(tlsInfoCreds{}))
 	}
+	opts = append(opts, serverLimits()...) // limits.go
 	s.grpc = grpc.NewServer(append(opts, cfg.GRPCOptions...)...)
 	if impl != nil {
 		s.grpc.RegisterService(&ControlServiceDesc, impl)

@@ -55,6 +55,7 @@ type streamConn struct {
 	onWait        func(context.CancelFunc, <-chan struct{}) // c.watchHangup, bound once
 	cur           streamRequest                             // the request being served: its req is the handler's, with no allocation
 	writeDeadline time.Time                                 // as last set on raw
+	readDeadline  time.Time                                 // as last set on raw by armReadDeadline
 
 	mu       sync.Mutex
 	draining bool // set by Shutdown: stop reading requests, finish the current one
@@ -93,7 +94,7 @@ func (s *Server) serveStream(raw net.Conn, tcp *net.TCPConn, br *bufio.Reader, r
 		s.log.Debug("stream preface refused", "remote", raw.RemoteAddr(), "err", err)
 		return
 	}
-	_ = raw.SetReadDeadline(time.Time{}) // the sniff deadline
+	c.armReadDeadline(time.Now()) // replaces the sniff deadline
 	if c.isDraining() {
 		c.drain() // Shutdown came between the two lines above
 	}
@@ -106,6 +107,7 @@ func (s *Server) serveStream(raw net.Conn, tcp *net.TCPConn, br *bufio.Reader, r
 	// watchHangup; otherwise by the next write or read failing.
 	var buf []byte
 	for {
+		c.armReadDeadline(time.Now())
 		q, body, err := c.readRequest(buf)
 		buf = body
 		if err != nil {
@@ -225,6 +227,26 @@ func (c *streamConn) extendWriteDeadline(now time.Time, timeout time.Duration) {
 		c.writeDeadline = need.Add(timeout)
 		_ = c.raw.SetWriteDeadline(c.writeDeadline)
 	}
+}
+
+// armReadDeadline gives the next request frame IdleTimeout to arrive
+// whole, so an idle or stalled client (a half-sent frame) does not hold a
+// goroutine and its buffers for ever. Like extendWriteDeadline it moves
+// the deadline only when less than half of it is left, not per request: a
+// silent connection is closed after between IdleTimeout/2 and IdleTimeout.
+// Once Shutdown drains the connection its deadline stays in the past.
+func (c *streamConn) armReadDeadline(now time.Time) {
+	idle := c.s.cfg.IdleTimeout
+	if c.readDeadline.Sub(now) > idle/2 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.draining {
+		return
+	}
+	c.readDeadline = now.Add(idle)
+	_ = c.raw.SetReadDeadline(c.readDeadline)
 }
 
 // startResponse readies the connection's writer for q's response.

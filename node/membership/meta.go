@@ -3,6 +3,7 @@ package membership
 import (
 	"fmt"
 
+	"github.com/ringcache/ringcache/internal/msgpackcheck"
 	"github.com/ringcache/ringcache/ring"
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -68,11 +69,21 @@ func EncodeMeta(m Meta) ([]byte, error) {
 }
 
 // DecodeMeta parses the wire form of a Meta. Unknown keys are ignored so that
-// a newer node may add fields.
+// a newer node may add fields. More than MetaMaxSize bytes is refused before
+// decoding: memberlist never gossips such a meta, so it is not a peer's.
 func DecodeMeta(b []byte) (Meta, error) {
 	var m Meta
 	if len(b) == 0 {
 		return m, fmt.Errorf("%w: empty node meta (not a ringcache node?)", ErrBadMeta)
+	}
+	if len(b) > MetaMaxSize {
+		return m, fmt.Errorf("%w: %d bytes, limit %d", ErrBadMeta, len(b), MetaMaxSize)
+	}
+	// Vetted first: the msgpack decoder trusts the lengths in headers
+	// (package msgpackcheck). Meta is flat; 8 levels allow for fields a
+	// newer node adds.
+	if err := msgpackcheck.Check(b, msgpackcheck.Limits{MaxDepth: 8, MaxContainer: MetaMaxSize}); err != nil {
+		return m, fmt.Errorf("%w: %w", ErrBadMeta, err)
 	}
 	if err := msgpack.Unmarshal(b, &m); err != nil {
 		return m, fmt.Errorf("%w: %v", ErrBadMeta, err)
