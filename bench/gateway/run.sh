@@ -13,7 +13,12 @@
 #   COLD [5]         cold GETs per system for the first-byte row
 #   PROFILE [empty]  file: also take a 10 s CPU profile of the ringcache
 #                    node during an extra 64 KiB run, written there
+#   RINGCACHE_B [empty]  another ringcache binary (e.g. built from the commit
+#                    before a change): run as a second single node, and the
+#                    single-node rows alternate A and B three times each
 #   KEEP [0]         1: keep the work directory (logs, configs)
+#   ROWS [.]         regular expression: only the rows whose "system size"
+#                    matches (e.g. '^(nginx|ringcache) 64KiB$')
 #
 # Needs: go, versitygw (~/go/bin or PATH), nginx (Debian's, with the slice
 # module), wrk, curl, the aws CLI (to create the bucket, its public-read
@@ -42,6 +47,8 @@ DELAY=${DELAY:-20ms}
 COLD=${COLD:-5}
 PROFILE=${PROFILE:-}
 KEEP=${KEEP:-0}
+ROWS=${ROWS:-.}
+RINGCACHE_B=${RINGCACHE_B:-}
 VERSITYGW=${VERSITYGW:-$(command -v versitygw || echo "$HOME/go/bin/versitygw")}
 NGINX=${NGINX:-/usr/sbin/nginx}
 AK=benchaccess
@@ -71,7 +78,22 @@ start() {
 	shift
 	"$@" >"$WORK/$name.log" 2>&1 &
 	PIDS+=($!)
+	PID_OF[$name]=$!
 }
+declare -A PID_OF
+
+# cpu_ticks NAME...: user+system clock ticks used so far by those processes
+# started with start() and their children (nginx's workers).
+cpu_ticks() {
+	local n p t=0
+	for n in "$@"; do
+		for p in "${PID_OF[$n]}" $(pgrep -P "${PID_OF[$n]}" || true); do
+			t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+		done
+	done
+	echo "$t"
+}
+HZ=$(getconf CLK_TCK)
 
 # wait_http URL: until URL answers (any status), for up to 20 s.
 wait_http() {
@@ -87,7 +109,7 @@ wait_http() {
 # Free loopback ports, all at once (held open together so they differ).
 read -r -a PORTS <<<"$(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(24)]
+ss = [socket.socket() for _ in range(28)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in ss))
 ')"
@@ -179,9 +201,9 @@ wait_http "http://127.0.0.1:$NGC/static/1m"
 # ---- ringcache nodes: r1 alone; c1..c3 a cluster of three
 # start_node NAME INDEX [JOIN]: ports from PORTS[4+4*INDEX...]
 start_node() {
-	local name=$1 b=$((4 + 4 * $2)) join=()
+	local name=$1 b=$((4 + 4 * $2)) join=() bin=${BIN:-$ROOT/bin/ringcache}
 	[ $# -ge 3 ] && join=(--join "$3")
-	start "$name" "$ROOT/bin/ringcache" node --id "$name" --data-dir "$WORK/$name" \
+	start "$name" "$bin" node --id "$name" --data-dir "$WORK/$name" \
 		--understore "s3://$BUCKET" --s3-endpoint "http://127.0.0.1:$LAT" --s3-path-style \
 		--grpc-addr "127.0.0.1:$(port $b)" --gossip-addr "127.0.0.1:$(port $((b + 1)))" \
 		--http-addr "127.0.0.1:$(port $((b + 2)))" --s3-addr "127.0.0.1:$(port $((b + 3)))" \
@@ -195,6 +217,7 @@ start_node r1 0
 start_node c1 1
 start_node c2 2 "127.0.0.1:$(gossipport 1)"
 start_node c3 3 "127.0.0.1:$(gossipport 1)"
+[ -n "$RINGCACHE_B" ] && BIN=$RINGCACHE_B start_node rb 4
 for i in 1 2 3; do
 	for t in $(seq 100); do
 		[ "$(curl -s "http://127.0.0.1:$(httpport $i)/v1/members" | grep -Eo '"state": *"alive"' | wc -l)" -ge 3 ] && break
@@ -224,7 +247,9 @@ metric() { # port name: sum of a counter on that node's /metrics
 warm() { # port
 	cat "$WORK/paths-1m" "$WORK/paths-64k" | sed "s|^|http://127.0.0.1:$1|" | xargs -P 8 -n 1 curl -sf -o /dev/null
 }
-for port in "$NG" "$NGC" "$RC" "$(s3port 1)"; do warm "$port"; done
+RB=""
+[ -n "$RINGCACHE_B" ] && RB=$(s3port 4)
+for port in "$NG" "$NGC" "$RC" "$(s3port 1)" $RB; do warm "$port"; done
 nginx_hits() { # port: HIT answers in a second pass over every object
 	cat "$WORK/paths-1m" "$WORK/paths-64k" | sed "s|^|http://127.0.0.1:$1|" |
 		xargs -P 8 -n 1 curl -s -o /dev/null -D - | grep -ci '^x-cache-status: hit' || true
@@ -235,13 +260,15 @@ for port in "$NG" "$NGC"; do
 	[ "$h" = "$total" ] || { echo "run.sh: nginx on $port: $h of $total hits after warming" >&2; exit 1; }
 done
 misses_before=0 hits_before=0
-for i in 0 1 2 3; do
+NODES="0 1 2 3"
+[ -n "$RB" ] && NODES="$NODES 4"
+for i in $NODES; do
 	misses_before=$((misses_before + $(metric "$(httpport $i)" ringcache_cache_misses_total)))
 	hits_before=$((hits_before + $(metric "$(httpport $i)" ringcache_cache_hits_total)))
 done
-for port in "$RC" "$(s3port 1)" "$(s3port 2)"; do warm "$port"; done
+for port in "$RC" "$(s3port 1)" "$(s3port 2)" $RB; do warm "$port"; done
 misses_after=0 hits_after=0
-for i in 0 1 2 3; do
+for i in $NODES; do
 	misses_after=$((misses_after + $(metric "$(httpport $i)" ringcache_cache_misses_total)))
 	hits_after=$((hits_after + $(metric "$(httpport $i)" ringcache_cache_hits_total)))
 done
@@ -259,26 +286,42 @@ done
 # ---- the rows
 TABLE="$WORK/table"
 : >"$TABLE"
-row() { # system size-label bytes port pathsfile [duration]
-	local out
-	out=$(wrk -t "$THREADS" -c "$CONNS" -d "${6:-$DURATION}" --latency -s "$ROOT/bench/gateway/paths.lua" "http://127.0.0.1:$4" -- "$5" | grep '^RESULT')
+# row SYSTEM SIZE BYTES PORT PATHSFILE "PROCESSES" [DURATION]: one wrk run;
+# PROCESSES (start() names) are the servers whose CPU time is counted.
+row() {
+	local out t0 t1
+	[[ "$1 $2" =~ $ROWS ]] || return 0
+	read -r -a procs <<<"$6"
+	t0=$(cpu_ticks "${procs[@]}")
+	out=$(wrk -t "$THREADS" -c "$CONNS" -d "${7:-$DURATION}" --latency -s "$ROOT/bench/gateway/paths.lua" "http://127.0.0.1:$4" -- "$5" | grep '^RESULT')
+	t1=$(cpu_ticks "${procs[@]}")
+	out="$out cpu_us=$(((t1 - t0) * 1000000 / HZ))"
 	echo "$1 $2 $3 $out" >>"$TABLE"
 	log "$1 $2: $out"
 }
 echo "/static/1m" >"$WORK/paths-static-1m"
 echo "/static/64k" >"$WORK/paths-static-64k"
 log "load before the rows: $(uptime)"
-row nginx 1MiB 1048576 "$NG" "$WORK/paths-1m"
-row ringcache 1MiB 1048576 "$RC" "$WORK/paths-1m"
-row nginx 64KiB 65536 "$NG" "$WORK/paths-64k"
-row ringcache 64KiB 65536 "$RC" "$WORK/paths-64k"
-row nginx-tcp_nopush-on 64KiB 65536 "$NGC" "$WORK/paths-64k" 5s
-row nginx-static-file 1MiB 1048576 "$NG" "$WORK/paths-static-1m"
-row nginx-static-file 64KiB 65536 "$NG" "$WORK/paths-static-64k"
-row 3nodes-owner 1MiB 1048576 "$(s3port 1)" "$WORK/paths-1m-c1"
-row 3nodes-one-hop 1MiB 1048576 "$(s3port 2)" "$WORK/paths-1m-c1"
-row 3nodes-owner 64KiB 65536 "$(s3port 1)" "$WORK/paths-64k-c1"
-row 3nodes-one-hop 64KiB 65536 "$(s3port 2)" "$WORK/paths-64k-c1"
+row nginx 1MiB 1048576 "$NG" "$WORK/paths-1m" "nginx"
+row ringcache 1MiB 1048576 "$RC" "$WORK/paths-1m" "r1"
+row nginx 64KiB 65536 "$NG" "$WORK/paths-64k" "nginx"
+row ringcache 64KiB 65536 "$RC" "$WORK/paths-64k" "r1"
+if [ -n "$RB" ]; then
+	for i in 1 2 3; do
+		row ringcache-B 1MiB 1048576 "$RB" "$WORK/paths-1m" "rb"
+		row ringcache-B 64KiB 65536 "$RB" "$WORK/paths-64k" "rb"
+		[ $i = 3 ] && break
+		row ringcache 1MiB 1048576 "$RC" "$WORK/paths-1m" "r1"
+		row ringcache 64KiB 65536 "$RC" "$WORK/paths-64k" "r1"
+	done
+fi
+row nginx-tcp_nopush-on 64KiB 65536 "$NGC" "$WORK/paths-64k" "nginx-nopush" 5s
+row nginx-static-file 1MiB 1048576 "$NG" "$WORK/paths-static-1m" "nginx"
+row nginx-static-file 64KiB 65536 "$NG" "$WORK/paths-static-64k" "nginx"
+row 3nodes-owner 1MiB 1048576 "$(s3port 1)" "$WORK/paths-1m-c1" "c1 c2 c3"
+row 3nodes-one-hop 1MiB 1048576 "$(s3port 2)" "$WORK/paths-1m-c1" "c1 c2 c3"
+row 3nodes-owner 64KiB 65536 "$(s3port 1)" "$WORK/paths-64k-c1" "c1 c2 c3"
+row 3nodes-one-hop 64KiB 65536 "$(s3port 2)" "$WORK/paths-64k-c1" "c1 c2 c3"
 
 # ---- cold first byte: a GET of an object no cache holds yet, against one
 # under-store round trip (an unsigned GET through the latency proxy)
@@ -302,11 +345,12 @@ function val(s, k,   i, n, a, kv) { n = split(s, a, " "); for (i = 1; i <= n; i+
 	rps = req / dur; gbs = rps * obj / 1e9
 	p50 = val(line, "p50_us") / 1000; p99 = val(line, "p99_us") / 1000
 	bad = val(line, "errors") + val(line, "non2xx")
+	cpu = val(line, "cpu_us") / req
 	if (sys == "nginx") base[size] = rps
 	ratio = (sys != "nginx" && (size in base)) ? sprintf("%.2fx", rps / base[size]) : "-"
-	printf "%-22s %-6s %10.0f %7.2f %8.2f %8.2f %7s %s\n", sys, size, rps, gbs, p50, p99, ratio, (bad > 0 ? "errors=" bad : "")
+	printf "%-22s %-6s %10.0f %7.2f %8.2f %8.2f %7s %9.1f %s\n", sys, size, rps, gbs, p50, p99, ratio, cpu, (bad > 0 ? "errors=" bad : "")
 }
-BEGIN { printf "%-22s %-6s %10s %7s %8s %8s %7s\n", "system", "size", "req/s", "GB/s", "p50 ms", "p99 ms", "vs nginx" }
+BEGIN { printf "%-22s %-6s %10s %7s %8s %8s %7s %9s\n", "system", "size", "req/s", "GB/s", "p50 ms", "p99 ms", "vs nginx", "CPU us/req" }
 ' "$TABLE"
 awk -v d="$cold_direct" -v r="$cold_rc" -v n="$cold_ng" -v delay="$DELAY" 'BEGIN {
 	printf "\ncold first byte (1 MiB object, median of %s, under-store behind +%s): one under-store round trip %.1f ms; ringcache %.1f ms (%.2fx); nginx %.1f ms (%.2fx)\n", '"$COLD"', delay, d * 1000, r * 1000, r / d, n * 1000, n / d
