@@ -327,9 +327,21 @@ row 3nodes-one-hop 64KiB 65536 "$(s3port 2)" "$WORK/paths-64k-c1" "c1 c2 c3"
 # under-store round trip (an unsigned GET through the latency proxy)
 ttfb() { curl -s -o /dev/null -w '%{time_starttransfer}\n' "$1"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-cold_direct=$(for i in $(seq "$COLD"); do ttfb "http://127.0.0.1:$LAT/$BUCKET/cold/direct-$i"; done | median)
-cold_rc=$(for i in $(seq "$COLD"); do ttfb "http://127.0.0.1:$RC/$BUCKET/cold/ringcache-$i"; done | median)
-cold_ng=$(for i in $(seq "$COLD"); do ttfb "http://127.0.0.1:$NG/$BUCKET/cold/nginx-$i"; done | median)
+cold_samples() { # url-prefix: one first-byte time (s) per cold object, in order
+	local i
+	for i in $(seq "$COLD"); do ttfb "$1-$i"; done | tr '\n' ' '
+}
+under0=$(metric "$(httpport 0)" ringcache_understore_requests_total)
+s_direct=$(cold_samples "http://127.0.0.1:$LAT/$BUCKET/cold/direct")
+last_direct=$(for i in $(seq "$COLD"); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$LAT/$BUCKET/cold/direct-$i"; done | median)
+s_rc=$(cold_samples "http://127.0.0.1:$RC/$BUCKET/cold/ringcache")
+under1=$(metric "$(httpport 0)" ringcache_understore_requests_total)
+s_ng=$(cold_samples "http://127.0.0.1:$NG/$BUCKET/cold/nginx")
+log "cold first byte samples (s): direct $s_direct; ringcache $s_rc; nginx $s_ng"
+log "ringcache under-store requests for $COLD cold GETs: $((under1 - under0)); direct GET to the last byte: median $last_direct s"
+cold_direct=$(echo "$s_direct" | tr ' ' '\n' | grep . | median)
+cold_rc=$(echo "$s_rc" | tr ' ' '\n' | grep . | median)
+cold_ng=$(echo "$s_ng" | tr ' ' '\n' | grep . | median)
 for sys in ringcache nginx; do
 	check "http://127.0.0.1:$([ $sys = nginx ] && echo "$NG" || echo "$RC")/$BUCKET/cold/$sys-1" "$WORK/src/cold/$sys-1"
 done
