@@ -16,6 +16,8 @@
 #   RINGCACHE_B [empty]  another ringcache binary (e.g. built from the commit
 #                    before a change): run as a second single node, and the
 #                    single-node rows alternate A and B three times each
+#   HOP_PROFILE [empty]  file prefix: CPU profiles of the owner (.c1) and the
+#                    non-owner (.c2) during an extra one-hop 64 KiB run
 #   KEEP [0]         1: keep the work directory (logs, configs)
 #   ROWS [.]         regular expression: only the rows whose "system size"
 #                    matches (e.g. '^(nginx|ringcache) 64KiB$')
@@ -46,6 +48,7 @@ N64K=${N64K:-256}
 DELAY=${DELAY:-20ms}
 COLD=${COLD:-5}
 PROFILE=${PROFILE:-}
+HOP_PROFILE=${HOP_PROFILE:-}
 KEEP=${KEEP:-0}
 ROWS=${ROWS:-.}
 RINGCACHE_B=${RINGCACHE_B:-}
@@ -377,4 +380,14 @@ if [ -n "$PROFILE" ]; then
 	curl -s -o "$PROFILE" "http://127.0.0.1:$(httpport 0)/debug/pprof/profile?seconds=10"
 	wait "$wrkpid"
 	log "profile: go tool pprof -top -nodecount=30 bin/ringcache $PROFILE"
+fi
+if [ -n "$HOP_PROFILE" ]; then
+	log "profiling the non-owner (c2) and the owner (c1) on one-hop 64 KiB GETs for 10 s"
+	wrk -t "$THREADS" -c "$CONNS" -d 14s -s "$ROOT/bench/gateway/paths.lua" "http://127.0.0.1:$(s3port 2)" -- "$WORK/paths-64k-c1" >/dev/null &
+	wrkpid=$!
+	sleep 2
+	curl -s -o "$HOP_PROFILE.c1" "http://127.0.0.1:$(httpport 1)/debug/pprof/profile?seconds=10" &
+	curl -s -o "$HOP_PROFILE.c2" "http://127.0.0.1:$(httpport 2)/debug/pprof/profile?seconds=10"
+	wait
+	log "profiles: $HOP_PROFILE.c1 (owner), $HOP_PROFILE.c2 (non-owner)"
 fi
