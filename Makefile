@@ -64,7 +64,13 @@ DOCKER ?= docker
 DOCKER_CTX := bin/docker
 TOOLS_DIR := $(CURDIR)/bin/tools
 
-.PHONY: images chaos
+.PHONY: images chaos bench-gateway
+
+# The S3 gateway against nginx proxy_cache + slice in front of the same
+# versitygw (issue 12): needs nginx, wrk, the aws CLI and versitygw; about
+# five minutes; prints one table (docs/BENCHMARKS.md explains it).
+bench-gateway:
+	bench/gateway/run.sh
 
 images:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(DOCKER_CTX)/ringcache/ringcache ./cmd/ringcache

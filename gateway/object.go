@@ -19,6 +19,16 @@ import (
 // the request overrides it (response-content-type).
 const defaultContentType = "binary/octet-stream"
 
+// firstPiece is the length asked of the node by a GET's first read when
+// the object's size is not known yet (no Range end): one default page.
+// The node sizes buffers by the length asked (a forwarded read relays
+// through a buffer of up to 8 MiB, a cold read fills up to CoalescePages
+// pages before its first byte), so asking ReadPiece (64 MiB) here made a
+// 64 KiB GET through a non-owner clear 8 MiB, and a cold GET wait for 16
+// MiB of buffer. Once the header gives the size, later reads ask up to
+// ReadPiece.
+const firstPiece = 1 << 20
+
 // emptyETag is the ETag of 0 bytes (their MD5), sent for directory markers.
 const emptyETag = `"d41d8cd98f00b204e9800998ecf8427e"`
 
@@ -147,7 +157,7 @@ func (g *Gateway) getOnce(q *request) error {
 		if body.end > 0 || body.started {
 			return min(body.end, off+g.cfg.ReadPiece)
 		}
-		return off + g.cfg.ReadPiece
+		return off + firstPiece
 	}
 
 	// The size is needed before the read for a suffix range, and the
