@@ -93,8 +93,28 @@ images:
 	$(DOCKER) build -q -t ringcache/toxiproxy:$(TOXIPROXY_VERSION) -f docker/toxiproxy.Dockerfile $(DOCKER_CTX)/toxiproxy
 	$(DOCKER) build -q -t ringcache/prometheus:$(PROMETHEUS_VERSION) -f docker/prometheus.Dockerfile $(DOCKER_CTX)/prometheus
 
+# The development CA and certificates of docker-compose.yml (mTLS on every
+# node, mounted read-only at /certs): node1..node4 for the compose network's
+# fixed addresses (and their service names, which Prometheus scrapes, and
+# loopback, which the health checks dial), "chaos" (a client) and "admin"
+# (an admin client: load, invalidate). `ringcache certs` never overwrites, so
+# they are made once; a different RINGCACHE_NET makes them again.
+RINGCACHE_NET ?= 172.29.77
+COMPOSE_CERTS := bin/certs
+.PHONY: compose-certs
+compose-certs: build
+	@if [ "$$(cat $(COMPOSE_CERTS)/net 2>/dev/null)" != "$(RINGCACHE_NET)" ]; then \
+		set -e; rm -rf $(COMPOSE_CERTS); \
+		bin/ringcache certs init --dir $(COMPOSE_CERTS); \
+		for i in 1 2 3 4; do bin/ringcache certs node --dir $(COMPOSE_CERTS) --name node$$i --hosts $(RINGCACHE_NET).1$$i,node$$i,127.0.0.1,localhost; done; \
+		bin/ringcache certs client --dir $(COMPOSE_CERTS) --name chaos; \
+		bin/ringcache certs client --dir $(COMPOSE_CERTS) --name admin --admin; \
+		chmod a+r $(COMPOSE_CERTS)/*.key; \
+		echo $(RINGCACHE_NET) > $(COMPOSE_CERTS)/net; \
+	fi
+
 # The chaos suite: brings docker-compose.yml up, breaks it one fault at a
 # time under a verified read load, tears it down (also on failure).
-chaos: images
+chaos: images compose-certs
 	$(GO) vet -tags chaos ./chaos/...
 	$(GO) test -tags chaos -count=1 -timeout 20m -v ./chaos/...

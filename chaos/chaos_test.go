@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,6 +89,8 @@ func TestChaos(t *testing.T) {
 	s := &suite{t: t, ctx: ctx, c: newCompose(t), rng: rand.New(rand.NewPCG(seed, 5)),
 		tp: toxiproxy{base: fmt.Sprintf("http://%s:%d", serviceIP(3), toxicPort)}}
 
+	httpc = &http.Client{Timeout: time.Second, Transport: httpsTransport(t, "")}
+
 	// A leftover cluster of an interrupted run would hold the addresses.
 	if out, err := s.c.run(ctx, "down", "-v", "--remove-orphans"); err != nil {
 		t.Fatalf("compose down before the run: %v\n%s", err, out)
@@ -122,6 +125,8 @@ func TestChaos(t *testing.T) {
 	var err error
 	s.cl, err = client.New(ctx, client.Config{
 		Seeds: []string{s.nodes[0].grpc(), s.nodes[1].grpc(), s.nodes[2].grpc()},
+		// mTLS with an admin certificate: the suite warms the cache (Load).
+		TLSFiles: certFiles("admin"),
 		// Short enough that a paused or cut-off node costs a read 1.5s
 		// before the next owner is tried.
 		AttemptTimeout:  1500 * time.Millisecond,
@@ -142,6 +147,8 @@ func TestChaos(t *testing.T) {
 	s.load = newLoad(s.cl, files, hot, cold)
 	s.load.start(workers, coldWorkers, seed)
 	defer s.load.close()
+
+	t.Run("0-refusals", s.refusals)
 
 	scenarios := []struct {
 		name string

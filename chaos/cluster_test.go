@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ringcache/ringcache/tlsconf"
 )
 
 // project is the compose project name: container, network and volume names
@@ -125,8 +127,39 @@ func docker(ctx context.Context, args ...string) (string, error) {
 	return out.String(), nil
 }
 
-// httpc talks to nodes; a paused node must not stall a poll.
-var httpc = &http.Client{Timeout: time.Second}
+// certsDir holds the compose cluster's development CA and certificates
+// (`make compose-certs`, mounted at /certs in the containers).
+func certsDir() string {
+	if v := os.Getenv("RINGCACHE_CERTS"); v != "" {
+		return v
+	}
+	return filepath.Join("..", "bin", "certs")
+}
+
+// certFiles are the TLS files of a client certificate of certsDir ("admin"
+// may load and invalidate, "chaos" only read); name "" is the CA alone.
+func certFiles(name string) tlsconf.Files {
+	f := tlsconf.Files{CA: filepath.Join(certsDir(), "ca.crt")}
+	if name != "" {
+		f.Cert, f.Key = filepath.Join(certsDir(), name+".crt"), filepath.Join(certsDir(), name+".key")
+	}
+	return f
+}
+
+// httpsTransport verifies the nodes' HTTPS certificates against the
+// compose CA and presents client certificate name ("" for none).
+func httpsTransport(t testing.TB, name string) *http.Transport {
+	t.Helper()
+	tcfg, err := tlsconf.LoadClient(certFiles(name))
+	if err != nil {
+		t.Fatalf("compose certificates (make compose-certs): %v", err)
+	}
+	return &http.Transport{TLSClientConfig: tcfg}
+}
+
+// httpc talks HTTPS to the nodes' HTTP ports; a paused node must not stall
+// a poll. TestChaos sets it before any node is asked anything.
+var httpc *http.Client
 
 // membersView is a node's GET /v1/members.
 type membersView struct {
@@ -151,7 +184,7 @@ func (v membersView) active() []string {
 
 func members(n node) (membersView, error) {
 	var v membersView
-	resp, err := httpc.Get("http://" + n.http() + "/v1/members")
+	resp, err := httpc.Get("https://" + n.http() + "/v1/members")
 	if err != nil {
 		return v, err
 	}
@@ -163,7 +196,7 @@ func members(n node) (membersView, error) {
 }
 
 func ready(n node) bool {
-	resp, err := httpc.Get("http://" + n.http() + "/readyz")
+	resp, err := httpc.Get("https://" + n.http() + "/readyz")
 	if err != nil {
 		return false
 	}
@@ -173,7 +206,7 @@ func ready(n node) bool {
 
 // metric reads one unlabelled sample of a node's /metrics.
 func metric(n node, name string) (float64, error) {
-	resp, err := httpc.Get("http://" + n.http() + "/metrics")
+	resp, err := httpc.Get("https://" + n.http() + "/metrics")
 	if err != nil {
 		return 0, err
 	}
@@ -193,7 +226,7 @@ func metric(n node, name string) (float64, error) {
 // metricSum sums every sample of a metric on a node whose labels contain
 // all of want (`result="ok"`); a "!" prefix excludes instead.
 func metricSum(n node, name string, want ...string) (float64, error) {
-	resp, err := httpc.Get("http://" + n.http() + "/metrics")
+	resp, err := httpc.Get("https://" + n.http() + "/metrics")
 	if err != nil {
 		return 0, err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func (s *suite) s3Traffic(t *testing.T) {
 	p := s.load.hot[0]
 	key := strings.TrimPrefix(p, "lake/")
 	for _, n := range s.nodes {
-		c := s3test.Client(fmt.Sprintf("http://%s:%d", n.ip, gatewayPort), accessKey, secretKey)
+		c := gatewayClient(t, n)
 		for range 3 {
 			out, err := c.GetObject(s.ctx, &s3.GetObjectInput{Bucket: aws.String("lake"), Key: aws.String(key)})
 			if err != nil {
@@ -267,4 +268,12 @@ func (s *suite) promqlCheck(t *testing.T) {
 			t.Logf("NOTE: %s is exported now: remove it from monitoring.Pending", m)
 		}
 	}
+}
+
+// gatewayClient is an S3 client of a node's gateway: HTTPS verified against
+// the compose CA, signed with the compose file's test key.
+func gatewayClient(t testing.TB, n node) *s3.Client {
+	tr := httpsTransport(t, "")
+	return s3.New(s3test.Client(fmt.Sprintf("https://%s:%d", n.ip, gatewayPort), accessKey, secretKey).Options(),
+		func(o *s3.Options) { o.HTTPClient = &http.Client{Transport: tr} })
 }
