@@ -40,6 +40,8 @@ type devCmd struct {
 	S3Auth       string        `name:"s3-auth" default:"sigv4" enum:"sigv4,none" help:"Gateway authentication: sigv4 or none."`
 	S3Keys       []string      `name:"s3-keys" default:"ringcache:ringcache" placeholder:"ACCESS:SECRET" help:"Keys the gateways accept (comma separated)."`
 	SyncInterval time.Duration `name:"sync-interval" default:"10s" help:"How long file metadata is trusted."`
+	TLS          bool          `name:"tls" help:"Serve mTLS on gRPC and HTTPS on HTTP and S3 with a development CA and certificates in --certs-dir (made once, then reused); the banner prints the client flags."`
+	CertsDir     string        `name:"certs-dir" default:"./ringcache-dev/certs" placeholder:"DIR" help:"With --tls: the CA, node, client and admin certificates."`
 	LogFormat    string        `name:"log-format" default:"text" enum:"text,json" help:"text or json."`
 	Verbose      bool          `name:"verbose" help:"Log every node's info messages (default: warnings only)."`
 }
@@ -79,6 +81,10 @@ func (d *devCmd) Run(env Env) error {
 		return cli.Usagef(devName, "--s3-keys: %v", err)
 	}
 	s3cfg := gateway.Config{Auth: d.S3Auth, Keys: keys}
+	template, pki, err := d.template(s3cfg, addrs, log)
+	if err != nil {
+		return err
+	}
 	ctx, stop := runContext(env)
 	defer stop()
 	store, err := understore.Open(ctx, understore.Config{URL: "file://" + lakeDir, Logger: log})
@@ -91,7 +97,7 @@ func (d *devCmd) Run(env Env) error {
 	defer cancel()
 	cluster, err := node.StartLocalCluster(startCtx, node.LocalClusterConfig{
 		Nodes: d.Nodes, BaseDir: d.DataDir, UnderStore: store, Logger: log,
-		Template: node.Config{Capacity: d.Capacity.Bytes(), PageSize: d.PageSize.Bytes(), SyncInterval: d.SyncInterval, S3: s3cfg},
+		Template: template,
 		Addrs: func(i int) (string, string, string) {
 			return addrs["grpc-addr"][i], addrs["gossip-addr"][i], addrs["http-addr"][i]
 		},
@@ -101,12 +107,38 @@ func (d *devCmd) Run(env Env) error {
 		return err
 	}
 	access, secret := firstKey(d.S3Keys)
-	printDevBanner(env.Stdout, cluster, lakeDir, seeded, d.S3Auth, access, secret)
+	b := devBanner{lakeDir: lakeDir, seeded: seeded, s3Auth: d.S3Auth, access: access, secret: secret, tls: pki}
+	for _, n := range cluster.Nodes {
+		b.nodes = append(b.nodes, devNodeAddrs{id: n.ID(), grpc: n.GRPCAddr(), http: n.HTTPAddr(), s3: n.S3Addr(), gossip: n.GossipAddr()})
+	}
+	b.print(env.Stdout)
 	<-ctx.Done()
 	fmt.Fprintln(env.Stdout, "\nstopping: the nodes leave the cluster and sync their journals")
 	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer scancel()
 	return cluster.Close(sctx)
+}
+
+// template is the node.Config every dev node starts from; with --tls it
+// makes (or reuses) the development certificates and returns them for the
+// banner.
+func (d *devCmd) template(s3cfg gateway.Config, addrs map[string][]string, log *slog.Logger) (node.Config, *devTLS, error) {
+	cfg := node.Config{Capacity: d.Capacity.Bytes(), PageSize: d.PageSize.Bytes(), SyncInterval: d.SyncInterval, S3: s3cfg}
+	if !d.TLS {
+		return cfg, nil, nil
+	}
+	var all []string
+	for _, list := range addrs {
+		all = append(all, list...)
+	}
+	pki, err := ensureDevCerts(d.CertsDir, all)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("development certificates: %w", err)
+	}
+	if cfg.TLS, err = pki.reloader(log); err != nil {
+		return cfg, nil, err
+	}
+	return cfg, &pki, nil
 }
 
 // consecutiveAddrs returns host:port, host:port+1, ... (n addresses).
@@ -165,39 +197,68 @@ func firstKey(keys []string) (access, secret string) {
 	return access, secret
 }
 
-func printDevBanner(w io.Writer, c *node.LocalCluster, lakeDir string, seeded bool, s3Auth, access, secret string) {
-	fmt.Fprintf(w, "ringcache dev: %d nodes on loopback, under-store file://%s", len(c.Nodes), lakeDir)
-	if seeded {
+// devNodeAddrs are the addresses of one dev node, for the banner.
+type devNodeAddrs struct{ id, grpc, http, s3, gossip string }
+
+// devBanner is what `ringcache dev` prints once the cluster is up: where
+// the nodes listen and commands to paste, with the TLS flags when the
+// nodes serve TLS.
+type devBanner struct {
+	nodes                  []devNodeAddrs
+	lakeDir                string
+	seeded                 bool
+	s3Auth, access, secret string
+	tls                    *devTLS // nil: plaintext
+}
+
+func (b devBanner) print(w io.Writer) {
+	fmt.Fprintf(w, "ringcache dev: %d nodes on loopback, under-store file://%s", len(b.nodes), b.lakeDir)
+	if b.seeded {
 		fmt.Fprintf(w, " (seeded with the sample table %s)", samplelake.TablePrefix)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "\n  %-8s %-22s %-22s %-22s %s\n", "node", "grpc (seeds)", "http", "s3", "gossip")
-	for _, n := range c.Nodes {
-		fmt.Fprintf(w, "  %-8s %-22s %-22s %-22s %s\n", n.ID(), n.GRPCAddr(), n.HTTPAddr(), n.S3Addr(), n.GossipAddr())
+	seeds := make([]string, len(b.nodes))
+	for i, n := range b.nodes {
+		fmt.Fprintf(w, "  %-8s %-22s %-22s %-22s %s\n", n.id, n.grpc, n.http, n.s3, n.gossip)
+		seeds[i] = n.grpc
 	}
-	seeds := strings.Join(c.GRPCAddrs(), ",")
+	first := b.nodes[0]
+	// Plaintext: no flags. TLS: the CA and a client certificate on every
+	// CLI command (admin for load), https and the CA for curl and aws.
+	scheme, read, admin, curl, aws, sdk := "http", "", "", "curl -s", "aws", ""
+	if b.tls != nil {
+		scheme = "https"
+		read, admin = " "+b.tls.clientFlags(devClientCert), " "+b.tls.clientFlags(devAdminCert)
+		curl = "curl -s --cacert " + b.tls.ca()
+		aws = "aws --ca-bundle " + b.tls.ca()
+		f := b.tls.files(devClientCert)
+		sdk = fmt.Sprintf(",\n      TLSFiles: tlsconf.Files{CA: %q, Cert: %q, Key: %q}", f.CA, f.Cert, f.Key)
+		fmt.Fprintf(w, "\nTLS: mTLS on grpc, HTTPS on http and s3; certificates in %s (client: %s.crt, admin: %s.crt)\n", b.tls.dir, devClientCert, devAdminCert)
+	}
 	p := samplelake.Paths()[0]
 	fmt.Fprintf(w, `
-Status page: http://%[3]s/
+Status page: %[8]s://%[3]s/
 
 Try it (another terminal):
-  go run ./cmd/ringcache members --seeds %[1]s
-  go run ./cmd/ringcache get %[2]s --seeds %[1]s -o /tmp/part.parquet
-  go run ./cmd/ringcache stat %[2]s --seeds %[1]s
-  go run ./cmd/ringcache load %[5]s --seeds %[1]s
-  curl -s http://%[3]s/v1/members
-  curl -s 'http://%[3]s/v1/affinity?path=%[2]s&n=2'
-  curl -s http://%[3]s/metrics | grep ringcache_read_bytes_total
+  go run ./cmd/ringcache members --seeds %[1]s%[9]s
+  go run ./cmd/ringcache get %[2]s --seeds %[1]s -o /tmp/part.parquet%[9]s
+  go run ./cmd/ringcache stat %[2]s --seeds %[1]s%[9]s
+  go run ./cmd/ringcache load %[5]s --seeds %[1]s%[10]s
+  %[11]s %[8]s://%[3]s/v1/members
+  %[11]s '%[8]s://%[3]s/v1/affinity?path=%[2]s&n=2'
+  %[11]s %[8]s://%[3]s/metrics | grep ringcache_read_bytes_total
 
 S3 (any node answers for any object; path-style):
-%[6]s  aws --endpoint-url http://%[7]s s3 ls s3://lake/ --recursive
-  aws --endpoint-url http://%[7]s s3 cp s3://%[2]s /tmp/part.parquet
+%[6]s  %[12]s --endpoint-url %[8]s://%[7]s s3 ls s3://lake/ --recursive
+  %[12]s --endpoint-url %[8]s://%[7]s s3 cp s3://%[2]s /tmp/part.parquet
 
 Go SDK:
-  c, _ := client.New(ctx, client.Config{Seeds: []string{%[4]q}})
+  c, _ := client.New(ctx, client.Config{Seeds: []string{%[4]q}%[13]s})
   f, _ := c.Open(ctx, %[2]q)
   n, _ := f.ReadAt(buf, 0)
 
 Ctrl-C stops the cluster.
-`, seeds, p, c.Nodes[0].HTTPAddr(), c.Nodes[0].GRPCAddr(), samplelake.TablePrefix, awsEnv(s3Auth, access, secret), c.Nodes[0].S3Addr())
+`, strings.Join(seeds, ","), p, first.http, first.grpc, samplelake.TablePrefix, awsEnv(b.s3Auth, b.access, b.secret), first.s3,
+		scheme, read, admin, curl, aws, sdk)
 }
