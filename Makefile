@@ -98,7 +98,8 @@ images:
 # fixed addresses (and their service names, which Prometheus scrapes, and
 # loopback, which the health checks dial), "chaos" (a client) and "admin"
 # (an admin client: load, invalidate). `ringcache certs` never overwrites, so
-# they are made once; a different RINGCACHE_NET makes them again.
+# they are made once; a different RINGCACHE_NET makes them again. The keys
+# are test keys made readable to all: a container may run as another uid.
 RINGCACHE_NET ?= 172.29.77
 COMPOSE_CERTS := bin/certs
 .PHONY: compose-certs
