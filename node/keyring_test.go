@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,6 +61,42 @@ func TestKeyringRotationAcrossCluster(t *testing.T) {
 	cl := newClient(t, c, client.Config{})
 	ring := c.Nodes[0].RingVersion()
 
+	// A read load runs through the whole rotation: not one read may fail.
+	data := bytes.Repeat([]byte("keyring"), 3*testPageSize/7)
+	if _, err := under.Put(ctx, "lake/keys/f.bin", bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var reads, failed atomic.Int64
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, len(data))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n, err := cl.ReadAt(ctx, "lake/keys/f.bin", buf, 0)
+				reads.Add(1)
+				if err != nil || !bytes.Equal(buf[:n], data) {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	stopReads := func() {
+		close(stop)
+		wg.Wait()
+		if reads.Load() == 0 || failed.Load() != 0 {
+			t.Fatalf("reads during the rotation: %d, failed %d; want some and none failed", reads.Load(), failed.Load())
+		}
+		t.Logf("%d reads during the rotation, 0 failed", reads.Load())
+	}
+
 	r, err := cl.KeyringList(ctx)
 	allOK(t, "list", r, err, 3, old)
 	r, err = cl.KeyringInstall(ctx, next)
@@ -81,6 +119,7 @@ func TestKeyringRotationAcrossCluster(t *testing.T) {
 			t.Fatalf("%s: ring changed during the rotation", n.ID())
 		}
 	}
+	stopReads()
 
 	// Restart node-2 on its data dir with the old --gossip-key: the keyring
 	// file wins and it rejoins.
