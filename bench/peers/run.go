@@ -87,7 +87,7 @@ func runMain(args []string) error {
 			fmt.Fprintf(os.Stderr, "%-10s %-7s %8.0f ops/s  p99 %v  wrong %d  errors %d\n",
 				sys, sizeName(rw.size), float64(res.ops)/res.elapsed.Seconds(), res.hist.Quantile(0.99), res.wrong, res.errs)
 			if res.lastErr != nil {
-				fmt.Fprintf(os.Stderr, "  last error: %v\n", res.lastErr)
+				fmt.Fprintf(os.Stderr, "  first error %v into the phase; last error: %v\n", res.firstErrAt.Round(time.Millisecond), res.lastErr)
 			}
 			cells = append(cells, cell{system: sys, row: rw, res: res})
 		}

@@ -17,6 +17,9 @@ type result struct {
 	wrong   int64 // bytes that were not the object's content
 	errs    uint64
 	lastErr error
+	// firstErrAt is when, after the phase began, a client first saw an
+	// error (the earliest over the clients).
+	firstErrAt time.Duration
 }
 
 // drive runs clients goroutines for d, each reading Zipf(s)-distributed
@@ -45,6 +48,9 @@ func drive(ctx context.Context, r reader, src source, n, clients int, s float64,
 					return // the phase ended mid-read
 				}
 				if err != nil {
+					if res.errs == 0 {
+						res.firstErrAt = time.Since(start)
+					}
 					res.errs++
 					res.lastErr = err
 					continue
@@ -64,6 +70,9 @@ func drive(ctx context.Context, r reader, src source, n, clients int, s float64,
 		out.errs += parts[i].errs
 		if parts[i].lastErr != nil {
 			out.lastErr = parts[i].lastErr
+			if out.firstErrAt == 0 || parts[i].firstErrAt < out.firstErrAt {
+				out.firstErrAt = parts[i].firstErrAt
+			}
 		}
 		out.hist.Merge(&parts[i].hist)
 	}
