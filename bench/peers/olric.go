@@ -35,6 +35,10 @@ func runOlricNode(ctx context.Context, f nodeFlags) error {
 	c.MemberlistConfig.BindAddr, c.MemberlistConfig.BindPort = ghost, gport
 	c.MemberlistConfig.AdvertiseAddr, c.MemberlistConfig.AdvertisePort = ghost, gport
 	c.Peers = f.peers
+	// The default in-memory table (1 MiB) refuses a 1 MiB entry ("entry
+	// too large for the configured table size"); tables are allocated as
+	// needed, so a larger one costs nothing up front.
+	c.DMaps.Engine = &config.Engine{Config: map[string]interface{}{"tableSize": olricTableSize(f.src.size)}}
 	c.LogLevel = config.LogLevelError
 	c.LogOutput = io.Discard
 	c.Logger = log.New(io.Discard, "", 0)
@@ -62,6 +66,10 @@ func runOlricNode(ctx context.Context, f nodeFlags) error {
 	defer cancel()
 	return db.Shutdown(sctx)
 }
+
+// olricTableSize fits 16 objects of size bytes in one olric table, and at
+// least olric's default 1 MiB.
+func olricTableSize(size int) uint64 { return uint64(max(16*(size+4096), 1<<20)) }
 
 func splitHostPort(addr string) (string, int, error) {
 	h, p, err := net.SplitHostPort(addr)

@@ -27,11 +27,12 @@ type result struct {
 // sequence is seeded by (seed, phase, c), so every system sees the same
 // sequence.
 func drive(ctx context.Context, r reader, src source, n, clients int, s float64, seed uint64, phase int, d time.Duration) result {
-	ctx, cancel := context.WithTimeout(ctx, d)
+	start := time.Now()
+	end := start.Add(d)
+	ctx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
 	parts := make([]result, clients)
 	var wg sync.WaitGroup
-	start := time.Now()
 	for c := range clients {
 		wg.Add(1)
 		go func() {
@@ -44,8 +45,11 @@ func drive(ctx context.Context, r reader, src source, n, clients int, s float64,
 				i := int(z.Uint64())
 				t0 := time.Now()
 				p, err := r.read(ctx, c, op, keyName(i), buf)
-				if ctx.Err() != nil {
-					return // the phase ended mid-read
+				if ctx.Err() != nil || !time.Now().Before(end) {
+					// The phase ended mid-read. The clock, not only
+					// ctx.Err, says so: a dial can fail on the
+					// context's deadline a moment before ctx.Err is set.
+					return
 				}
 				if err != nil {
 					if res.errs == 0 {
