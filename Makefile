@@ -64,13 +64,22 @@ DOCKER ?= docker
 DOCKER_CTX := bin/docker
 TOOLS_DIR := $(CURDIR)/bin/tools
 
-.PHONY: images chaos bench-gateway
+.PHONY: images chaos bench-gateway bench-peers
 
 # The S3 gateway against nginx proxy_cache + slice in front of the same
 # versitygw (issue 12): needs nginx, wrk, the aws CLI and versitygw; about
 # five minutes; prints one table (docs/BENCHMARKS.md explains it).
 bench-gateway:
 	bench/gateway/run.sh
+
+# ringcache against golang/groupcache and olric, three node processes each,
+# the same read-through workload (issue 16): about three minutes; prints one
+# table (docs/BENCHMARKS.md, "Peers: groupcache and olric"). bench/peers is a
+# module of its own, so the main module never depends on the peers.
+# PEERS_FLAGS passes flags to `run` (e.g. -duration 30s -work /tmp/peers).
+PEERS_FLAGS ?=
+bench-peers:
+	cd bench/peers && $(GO) run . run $(PEERS_FLAGS)
 
 images:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(DOCKER_CTX)/ringcache/ringcache ./cmd/ringcache
