@@ -263,6 +263,14 @@ func TestTLSHTTPAndS3(t *testing.T) {
 			t.Errorf("GET %s without a client certificate: %d %s", path, code, body)
 		}
 	}
+	// The status page over HTTPS: the page, and the JSON it polls (a
+	// relative URL, so it follows the page's scheme), with every member.
+	if code, body := getStatus(t, anon, "https://"+n.HTTPAddr()+"/"); code != http.StatusOK || !strings.Contains(body, "v1/status") {
+		t.Errorf("GET / over HTTPS: %d, want the status page polling v1/status", code)
+	}
+	if code, body := getStatus(t, anon, "https://"+n.HTTPAddr()+"/v1/status"); code != http.StatusOK || !strings.Contains(body, c.Nodes[1].ID()) {
+		t.Errorf("GET /v1/status over HTTPS: %d %.200s", code, body)
+	}
 	if code, body := getStatus(t, anon, "https://"+n.HTTPAddr()+"/metrics"); code != http.StatusOK || !strings.Contains(body, fmt.Sprintf("%s %g", tlsconf.ExpiryMetricName, float64(r.Certificate().NotAfter.Unix()))) {
 		t.Errorf("/metrics: %d, the expiry gauge missing or wrong", code)
 	}
