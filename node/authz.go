@@ -18,6 +18,17 @@ var adminMethods = map[string]bool{
 	transport.MethodKeyringInstall: true,
 	transport.MethodKeyringUse:     true,
 	transport.MethodKeyringRemove:  true,
+	// Writes change the data lake itself. ListParts and ListUploads only
+	// read, but they name uploads in progress that a reader has no use for.
+	transport.MethodPut:            true,
+	transport.MethodUploadPart:     true,
+	transport.MethodDelete:         true,
+	transport.MethodCopy:           true,
+	transport.MethodCreateUpload:   true,
+	transport.MethodCompleteUpload: true,
+	transport.MethodAbortUpload:    true,
+	transport.MethodListParts:      true,
+	transport.MethodListUploads:    true,
 }
 
 // authPolicy is the node's authorization policy.

@@ -118,6 +118,11 @@ type Config struct {
 
 	// MaxReadLength bounds one read request. Default 1 GiB.
 	MaxReadLength int64
+	// SpoolLimit bounds the bytes of writes in flight that this node keeps
+	// in <DataDir>/spool to fill its cache once the under-store has
+	// acknowledged them (write_owner.go); a write that does not fit goes
+	// through uncached. Default: half the page capacity.
+	SpoolLimit int64
 	// UnderStoreTimeout bounds one under-store request. Default 30s.
 	UnderStoreTimeout time.Duration
 	// CoalescePages is the most consecutive missing pages fetched with one
@@ -238,6 +243,9 @@ func (c *Config) Validate() error {
 	if c.SyncInterval < 0 {
 		return bad("sync interval %s is negative", c.SyncInterval)
 	}
+	if c.SpoolLimit < 0 {
+		return bad("spool limit %d is negative", c.SpoolLimit)
+	}
 	switch len(c.GossipKey) {
 	case 0, 16, 24, 32:
 	default:
@@ -275,6 +283,21 @@ func (c *Config) Validate() error {
 		return bad("shadow pages %d: %v", c.ShadowPages, err)
 	}
 	return c.Ring.Validate()
+}
+
+// spoolLimit is SpoolLimit or its default.
+func (c *Config) spoolLimit() int64 {
+	if c.SpoolLimit > 0 {
+		return c.SpoolLimit
+	}
+	total := c.Capacity
+	if len(c.DataDirs) > 0 {
+		total = 0
+		for _, d := range c.DataDirs {
+			total += d.Capacity
+		}
+	}
+	return max(total/2, 64<<20)
 }
 
 // gatewayConfig is the S3 gateway's configuration: the node's sync

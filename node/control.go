@@ -247,7 +247,8 @@ func validateTarget(path, prefix string) error {
 	case (path == "") == (prefix == ""):
 		return fmt.Errorf("%w: give exactly one of path and prefix", ErrBadRequest)
 	case path != "":
-		if err := objpath.Validate(path); err != nil {
+		// A directory marker's path is accepted (a write announces it).
+		if err := transport.ValidateWritePath(path); err != nil {
 			return fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 	default:
@@ -260,13 +261,18 @@ func validateTarget(path, prefix string) error {
 
 func (n *Node) invalidateLocal(path, prefix string) (int, error) {
 	if path != "" {
+		// A Stat in flight here may have seen the version before the
+		// change that this invalidation announces: it must not record it.
+		n.meta.wrote(path, n.now())
 		n.meta.forget(path)
+		n.objectChanged(path)
 		if _, ok := n.store.Lookup(path); !ok {
 			return 0, nil
 		}
 		return 1, n.store.Invalidate(path)
 	}
 	n.meta.forgetPrefix(prefix)
+	n.objectChanged(prefix)
 	return n.store.InvalidatePrefix(prefix)
 }
 

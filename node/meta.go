@@ -21,10 +21,44 @@ import (
 type metaCache struct {
 	mu     sync.Mutex
 	synced map[string]time.Time
-	group  singleflight.Group
+	// written is when a write of the path through this node was last
+	// acknowledged: a Stat that began before it may have seen the old
+	// version and must not record it over the written one.
+	written map[string]time.Time
+	group   singleflight.Group
 }
 
-func newMetaCache() *metaCache { return &metaCache{synced: make(map[string]time.Time)} }
+func newMetaCache() *metaCache {
+	return &metaCache{synced: make(map[string]time.Time), written: make(map[string]time.Time)}
+}
+
+// wrote records an acknowledged write of p at t. Entries older than
+// writtenTTL are dropped as new ones come: a Stat older than that has long
+// finished.
+func (c *metaCache) wrote(p string, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.written[p] = t
+	if len(c.written) > 4096 {
+		for q, at := range c.written {
+			if t.Sub(at) > writtenTTL {
+				delete(c.written, q)
+			}
+		}
+	}
+}
+
+// writtenTTL bounds how long a write is remembered for wroteSince: longer
+// than any Stat may take (UnderStoreTimeout's default is 30 s).
+const writtenTTL = 10 * time.Minute
+
+// wroteSince reports a write of p acknowledged at or after t.
+func (c *metaCache) wroteSince(p string, t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at, ok := c.written[p]
+	return ok && !at.Before(t)
+}
 
 func (c *metaCache) syncedAt(p string) (time.Time, bool) {
 	c.mu.Lock()
@@ -154,6 +188,15 @@ func (n *Node) statOnce(ctx context.Context, p, scope string, first firstRun) (s
 				n.meta.forget(p)
 			}
 			return r, err // names the operation and the path
+		}
+		if n.meta.wroteSince(p, checked) {
+			// A write through this node was acknowledged while the Stat
+			// ran: what it saw may be the old version; the write recorded
+			// the new one.
+			if m, ok := n.store.Lookup(p); ok && m.Scope == scope {
+				r.meta = m
+				return r, nil
+			}
 		}
 		m, err := n.store.Upsert(p, storage.Fingerprint{ETag: info.ETag, Size: info.Size, ModTime: info.ModTime}, info.MetaFP, scope)
 		if err != nil {

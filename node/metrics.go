@@ -29,6 +29,8 @@ type metrics struct {
 	understoreReq *prometheus.CounterVec
 	forwards      *prometheus.CounterVec
 	replaySeconds prometheus.Gauge
+	writes        *prometheus.CounterVec
+	writeBytes    prometheus.Counter
 
 	// Children of the vectors resolved once: looking a child up by its
 	// label values hashes them and takes a lock on every read.
@@ -64,6 +66,12 @@ func newMetrics(n *Node) *metrics {
 	m.replaySeconds = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "ringcache_journal_replay_seconds", Help: "Seconds the last journal replay took at start-up.",
 	})
+	m.writes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ringcache_writes_total", Help: "Writes this node made to the under-store as the owner (or in its place), by operation and result.",
+	}, []string{"op", "result"})
+	m.writeBytes = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "ringcache_write_bytes_total", Help: "Bytes this node wrote to the under-store (Put bodies and uploaded parts) that the under-store acknowledged.",
+	})
 	for _, s := range []string{sourceLocal, sourcePeer, sourceUnderstore} {
 		m.readBytes.WithLabelValues(s)
 	}
@@ -71,7 +79,7 @@ func newMetrics(n *Node) *metrics {
 	m.readDurLocal = m.readDuration.WithLabelValues(sourceLocal)
 	m.readDurPeer = m.readDuration.WithLabelValues(sourcePeer)
 	m.readDurUnderstr = m.readDuration.WithLabelValues(sourceUnderstore)
-	m.reg.MustRegister(m.readBytes, m.hits, m.misses, m.readDuration, m.understoreReq, m.forwards, m.replaySeconds,
+	m.reg.MustRegister(m.readBytes, m.hits, m.misses, m.readDuration, m.understoreReq, m.forwards, m.replaySeconds, m.writes, m.writeBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newRingCollector(n))
 
@@ -105,6 +113,15 @@ func understoreResult(err error) string {
 		return "ok"
 	}
 	return errorClass(err)
+}
+
+// countWrite counts one write to the under-store and, when it succeeded,
+// its body bytes.
+func (n *Node) countWrite(op string, bytes int64, err error) {
+	n.metrics.writes.WithLabelValues(op, understoreResult(err)).Inc()
+	if err == nil && bytes > 0 {
+		n.metrics.writeBytes.Add(float64(bytes))
+	}
 }
 
 func randomHex(n int) string {

@@ -42,6 +42,8 @@ type Node struct {
 	meta    *metaCache
 	fetch   *pagefetch.Fetcher
 	shadow  *shadow.Cache
+	spool   *spool     // bodies of writes in flight (write_owner.go)
+	writes  writeLocks // one write of a path at a time
 
 	grpcLis, httpLis, s3Lis net.Listener
 	grpcAddr                string // advertised

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net"
 	"net/http"
@@ -115,6 +116,10 @@ func (n *Node) openStore() error {
 		return fmt.Errorf("node: shadow cache: %w", err)
 	}
 	n.metrics = newMetrics(n)
+	if n.spool, err = openSpool(filepath.Join(cfg.DataDir, "spool"), cfg.spoolLimit()); err != nil {
+		return err
+	}
+	n.writes.seed = maphash.MakeSeed()
 	n.metrics.replaySeconds.Set(n.store.Stats().ReplaySeconds)
 	n.fetch = pagefetch.New(pagefetch.Config{PageSize: cfg.PageSize, MaxRun: cfg.CoalescePages, Timeout: cfg.UnderStoreTimeout,
 		Store: n.storePage, Fetched: n.fetched, Stored: n.storedPage})
@@ -194,6 +199,9 @@ func (n *Node) startServers() error {
 	}
 	if n.peers, err = transport.NewClient(pcfg); err != nil {
 		return fmt.Errorf("node: peer client: %w", err)
+	}
+	if _, ok := n.cfg.UnderStore.(UnderWriter); ok {
+		scfg.Write = writeService{n}
 	}
 	n.srv, err = transport.NewServer(scfg, n, n)
 	if err != nil {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"io"
 
 	"github.com/ringcache/ringcache/understore"
 )
@@ -24,3 +25,17 @@ type UnderStore interface {
 
 // understore.Store is the UnderStore every binary passes in.
 var _ UnderStore = understore.Store(nil)
+
+// UnderWriter is what a node needs of the under-store to write through it
+// (the S3 gateway's and the SDK's writes). Every understore.Store
+// implements it; multipart uploads and copies are the optional
+// understore.Multiparter and understore.Copier. An UnderStore without it
+// answers writes with ErrWriteUnsupported.
+type UnderWriter interface {
+	// Put stores exactly size bytes of r at path, atomically.
+	Put(ctx context.Context, path string, r io.Reader, size int64) (understore.ObjectInfo, error)
+	// Delete removes the object (a missing one is not an error).
+	Delete(ctx context.Context, path string) error
+}
+
+var _ UnderWriter = understore.Store(nil)

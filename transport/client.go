@@ -119,20 +119,39 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 // Control returns the control stub for the node at addr. The gRPC
 // connection is made once per address and shared.
 func (c *Client) Control(addr string) (ControlClient, error) {
+	cc, err := c.conn(addr)
+	if err != nil {
+		return nil, err
+	}
+	return NewControlClient(cc), nil
+}
+
+// Write returns the write stub for the node at addr, on the connection
+// Control uses.
+func (c *Client) Write(addr string) (WriteClient, error) {
+	cc, err := c.conn(addr)
+	if err != nil {
+		return nil, err
+	}
+	return NewWriteClient(cc), nil
+}
+
+// conn is the shared gRPC connection to addr, made on first use.
+func (c *Client) conn(addr string) (*grpc.ClientConn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil, ErrClosed
 	}
 	if cc, ok := c.rpc[addr]; ok {
-		return NewControlClient(cc), nil
+		return cc, nil
 	}
 	cc, err := grpc.NewClient(addr, c.dialOptions()...)
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", addr, err)
 	}
 	c.rpc[addr] = cc
-	return NewControlClient(cc), nil
+	return cc, nil
 }
 
 func (c *Client) dialOptions() []grpc.DialOption {

@@ -235,7 +235,14 @@ func (*WatchRequest) Validate() error { return nil }
 func (r *StatRequest) Validate() error { return ValidatePath(r.Path) }
 
 // Validate checks the request's shape; the node checks the rest.
-func (r *InvalidateRequest) Validate() error { return pathOrPrefix(r.Path, r.Prefix) }
+// A path may be a directory marker ("bucket/dir/"): writes announce those
+// too, so that every gateway drops its listings of the directory.
+func (r *InvalidateRequest) Validate() error {
+	if r.Path != "" && r.Prefix == "" {
+		return ValidateWritePath(r.Path)
+	}
+	return pathOrPrefix(r.Path, r.Prefix)
+}
 
 // Validate checks the request's shape; the node checks the rest.
 func (r *LoadRequest) Validate() error {

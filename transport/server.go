@@ -50,6 +50,9 @@ type ServerConfig struct {
 	// config requires a client certificate). The page stream is then
 	// written through TLS instead of with sendfile. nil: plaintext.
 	TLS *tls.Config
+	// Write, when set, is registered as the write service (write.go)
+	// beside the control service. nil: writes answer Unimplemented.
+	Write WriteServer
 }
 
 // Defaults of ServerConfig.
@@ -166,6 +169,9 @@ func NewServer(cfg ServerConfig, impl ControlServer, readHandler ReadHandler) (*
 	s.grpc = grpc.NewServer(append(opts, cfg.GRPCOptions...)...)
 	if impl != nil {
 		s.grpc.RegisterService(&ControlServiceDesc, impl)
+		if cfg.Write != nil {
+			s.grpc.RegisterService(&WriteServiceDesc, cfg.Write)
+		}
 		s.metrics.InitializeMetrics(s.grpc)
 	}
 	return s, nil

@@ -1,0 +1,224 @@
+package node
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// The spool holds the bytes of writes in flight on their owner: a Put's
+// body, or a multipart upload's parts, as they pass through to the
+// under-store. Once the under-store has acknowledged the write the owner
+// cuts the spooled bytes into the new version's pages (CACHE_THROUGH: the
+// first read after a write is a hit, without reading the object back), and
+// the spool file goes. Nothing in it is ever served: a write that fails,
+// is aborted, or is cut off by a crash leaves only spool files, which Start
+// removes. The spool is bounded (spoolLimit bytes in all); a write that
+// does not fit goes through unspooled and is simply not cached.
+type spool struct {
+	dir   string
+	limit int64
+	used  atomic.Int64
+	mu    sync.Mutex // orders part files of one upload
+}
+
+// errSpoolFull: the write goes on without a cache fill.
+var errSpoolFull = errors.New("node: write spool full")
+
+// openSpool empties (or creates) dir: whatever is there belongs to writes
+// of an earlier run, none of which may be served.
+func openSpool(dir string, limit int64) (*spool, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("node: clear write spool %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "uploads"), 0o755); err != nil {
+		return nil, fmt.Errorf("node: write spool: %w", err)
+	}
+	return &spool{dir: dir, limit: limit}, nil
+}
+
+// spoolFile is one spooled body. Write never fails the caller's write: a
+// spool error (a full disk, the limit) marks the file broken, and the
+// write goes on without a cache fill.
+type spoolFile struct {
+	s       *spool
+	f       *os.File
+	n       int64
+	want    int64
+	reserve int64
+	broken  error
+}
+
+// create starts a spool file for a body of size bytes, or returns nil
+// (and why) when the spool has no room for it.
+func (s *spool) create(dir string, size int64) (*spoolFile, error) {
+	if s == nil {
+		return nil, errSpoolFull
+	}
+	if s.used.Add(size) > s.limit {
+		s.used.Add(-size)
+		return nil, errSpoolFull
+	}
+	if dir == "" {
+		dir = s.dir
+	}
+	f, err := os.CreateTemp(dir, "put-*")
+	if err != nil {
+		s.used.Add(-size)
+		return nil, fmt.Errorf("node: write spool: %w", err)
+	}
+	return &spoolFile{s: s, f: f, want: size, reserve: size}, nil
+}
+
+func (sf *spoolFile) Write(p []byte) (int, error) {
+	if sf == nil || sf.broken != nil {
+		return len(p), nil
+	}
+	if sf.n+int64(len(p)) > sf.want {
+		sf.broken = fmt.Errorf("body longer than %d bytes", sf.want)
+		return len(p), nil
+	}
+	m, err := sf.f.Write(p)
+	sf.n += int64(m)
+	if err != nil {
+		sf.broken = err
+	}
+	return len(p), nil
+}
+
+// complete reports whether the file holds the whole body, intact.
+func (sf *spoolFile) complete() bool {
+	return sf != nil && sf.broken == nil && sf.n == sf.want
+}
+
+// discard removes the file and returns its room.
+func (sf *spoolFile) discard() {
+	if sf == nil {
+		return
+	}
+	name := sf.f.Name()
+	sf.f.Close()
+	os.Remove(name)
+	sf.s.used.Add(-sf.reserve)
+	sf.reserve = 0
+}
+
+// keepAs moves a complete part file to name (its room stays reserved
+// until the upload's directory is dropped).
+func (sf *spoolFile) keepAs(name string) error {
+	if err := sf.f.Close(); err != nil {
+		os.Remove(sf.f.Name())
+		sf.s.used.Add(-sf.reserve)
+		return err
+	}
+	if err := os.Rename(sf.f.Name(), name); err != nil {
+		os.Remove(sf.f.Name())
+		sf.s.used.Add(-sf.reserve)
+		return err
+	}
+	return nil
+}
+
+// uploadDir is the directory of one multipart upload's spooled parts,
+// named by a hash of the upload ID (IDs are the under-store's, any bytes).
+func (s *spool) uploadDir(uploadID string, create bool) (string, error) {
+	sum := sha256.Sum256([]byte(uploadID))
+	dir := filepath.Join(s.dir, "uploads", hex.EncodeToString(sum[:16]))
+	if create {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// partName is the spool file of part num with etag: a part uploaded again
+// under the same number replaces the file, and Complete uses a part only
+// if the ETag the client lists is the one spooled.
+func partName(dir string, num int) string { return filepath.Join(dir, strconv.Itoa(num)) }
+
+// spooledPart is a part file and the ETag it was uploaded with.
+type spooledPart struct {
+	name string
+	etag string
+	size int64
+}
+
+// keepPart stores a complete part file with its ETag beside it.
+func (s *spool) keepPart(dir string, num int, sf *spoolFile, etag string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := partName(dir, num)
+	if old, err := os.Stat(name); err == nil {
+		s.used.Add(-old.Size())
+	}
+	if err := sf.keepAs(name); err != nil {
+		return err
+	}
+	return os.WriteFile(name+".etag", []byte(etag), 0o644)
+}
+
+// parts returns the spooled files of the listed parts, in order, or false
+// when one is missing or was spooled with another ETag (the client
+// uploaded it through another owner, or again): then there is no fill.
+func (s *spool) parts(dir string, nums []int, etags []string) ([]spooledPart, bool) {
+	out := make([]spooledPart, 0, len(nums))
+	for i, num := range nums {
+		name := partName(dir, num)
+		b, err := os.ReadFile(name + ".etag")
+		if err != nil || strings.Trim(string(b), `"`) != strings.Trim(etags[i], `"`) {
+			return nil, false
+		}
+		fi, err := os.Stat(name)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, spooledPart{name: name, etag: string(b), size: fi.Size()})
+	}
+	return out, true
+}
+
+// dropUpload removes an upload's spooled parts and returns their room.
+func (s *spool) dropUpload(dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".etag") {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && !strings.HasPrefix(e.Name(), "put-") {
+			s.used.Add(-fi.Size())
+		}
+	}
+	os.RemoveAll(dir)
+}
+
+// concatReader reads spooled parts one after another.
+func concatReader(parts []spooledPart) (io.Reader, func(), error) {
+	var rs []io.Reader
+	var fs []*os.File
+	closeAll := func() {
+		for _, f := range fs {
+			f.Close()
+		}
+	}
+	for _, p := range parts {
+		f, err := os.Open(p.name)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		fs = append(fs, f)
+		rs = append(rs, f)
+	}
+	return io.MultiReader(rs...), closeAll, nil
+}
