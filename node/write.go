@@ -57,8 +57,11 @@ func (n *Node) PutObject(ctx context.Context, path string, body io.Reader, size 
 	}
 	if owner := n.writeOwner(path); owner != "" {
 		v, started, err := n.streamTo(ctx, owner, false, &transport.PutMessage{Path: path, Size: size, NoForward: true}, body, size)
-		if err == nil || started || permanentWrite(err) {
-			return infoOf(path, v.Version), err
+		if err != nil && (started || permanentWrite(err)) {
+			return understore.ObjectInfo{}, err
+		}
+		if err == nil {
+			return infoOf(path, v.Version), nil
 		}
 		n.log.Warn("write owner unreachable; writing through here", "owner", owner, "path", path, "err", err)
 		return n.putHere(ctx, path, body, size, false)
@@ -77,8 +80,11 @@ func (n *Node) UploadPart(ctx context.Context, path, uploadID string, num int, b
 	if owner := n.writeOwner(path); owner != "" {
 		hdr := &transport.PutMessage{Path: path, Size: size, UploadID: uploadID, Part: num, NoForward: true}
 		v, started, err := n.streamTo(ctx, owner, true, hdr, body, size)
-		if err == nil || started || permanentWrite(err) {
-			return understore.PartInfo{Number: num, Size: size, ETag: v.PartETag, ModTime: v.Version.ModTime}, err
+		if err != nil && (started || permanentWrite(err)) {
+			return understore.PartInfo{}, err
+		}
+		if err == nil {
+			return understore.PartInfo{Number: num, Size: size, ETag: v.PartETag, ModTime: v.Version.ModTime}, nil
 		}
 		n.log.Warn("write owner unreachable; uploading the part here", "owner", owner, "path", path, "err", err)
 		return n.uploadPartHere(ctx, path, uploadID, num, body, size, false)
