@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache/tlsconf"
+	"github.com/ringcache/ringcache/transport"
 	"github.com/ringcache/ringcache/understore"
 )
 
@@ -40,6 +41,10 @@ type Config struct {
 	// ReconnectMax, with jitter, and starts again from ReconnectMin after a
 	// stream that stayed up. Defaults 100ms and 5s.
 	ReconnectMin, ReconnectMax time.Duration
+	// PutPartSize is the largest object Put sends in one stream; a larger
+	// one goes up as a multipart upload in parts of this size (at least
+	// 5 MiB, S3's smallest part). Default 64 MiB.
+	PutPartSize int64
 	// TLS, when set, secures every connection to the nodes: their
 	// certificate is verified against its RootCAs, and its certificate, if
 	// any, is the client certificate (mTLS). TLSFiles is the same read
@@ -75,6 +80,9 @@ func (c *Config) withDefaults() {
 	if c.SplitSize == 0 {
 		c.SplitSize = DefaultSplitSize
 	}
+	if c.PutPartSize == 0 {
+		c.PutPartSize = DefaultPutPartSize
+	}
 	if c.ReconnectMin == 0 {
 		c.ReconnectMin = 100 * time.Millisecond
 	}
@@ -105,6 +113,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.TLSFiles.ValidateClient(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if c.PutPartSize < MinPutPartSize || c.PutPartSize > transport.MaxPutSize {
+		return fmt.Errorf("%w: put part size %d, want %d to %d", ErrConfig, c.PutPartSize, MinPutPartSize, int64(transport.MaxPutSize))
 	}
 	if c.SplitSize < 64<<10 {
 		return fmt.Errorf("%w: split size %d, want at least 64 KiB", ErrConfig, c.SplitSize)
