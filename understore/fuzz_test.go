@@ -50,3 +50,22 @@ func FuzzValidatePath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseUploadID: an accepted upload ID is exactly 32 lower-case hex
+// digits, so it can name a directory and never a path outside the staging
+// directory. The seed corpus is in testdata/fuzz/FuzzParseUploadID.
+func FuzzParseUploadID(f *testing.F) {
+	for _, s := range []string{"18ef21fd993d0c23e9e6557834d416f6", "", "..", "../../etc/passwd",
+		"18ef21fd993d0c23e9e6557834d416f", "18ef21fd993d0c23e9e6557834d416f60", "18EF21FD993D0C23E9E6557834D416F6",
+		"18ef21fd993d0c23/9e6557834d416f6", "18ef21fd993d0c23e9e6557834d416f\x00", ".new-18ef21fd993d0c23e9e6557834d4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if understore.ParseUploadID(id) != nil {
+			return
+		}
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+			t.Fatalf("accepted %q", id)
+		}
+	})
+}

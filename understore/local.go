@@ -38,6 +38,10 @@ type local struct {
 	root *os.Root
 	fast fastDir // the ReadAt path without os.Root's per-call overhead
 
+	// afterPart, when set (tests), runs after CompleteUpload has copied
+	// each part: a test cancels the ctx there to fail an assembly halfway.
+	afterPart func(num int)
+
 	mu        sync.Mutex
 	lastMtime time.Time // latest mtime a Put stamped; guarded by mu
 }
@@ -123,8 +127,11 @@ func localInfo(p string, fi fs.FileInfo) ObjectInfo {
 }
 
 func (s *local) Stat(ctx context.Context, p string) (ObjectInfo, error) {
-	if err := ValidatePath(p); err != nil {
+	if err := validateObject(p); err != nil {
 		return ObjectInfo{}, opErr("stat", p, err, nil)
+	}
+	if isMarker(p) {
+		return s.statMarker("stat", p)
 	}
 	if hidden(p) {
 		return ObjectInfo{}, opErr("stat", p, ErrNotFound, nil)
@@ -140,8 +147,11 @@ func (s *local) Stat(ctx context.Context, p string) (ObjectInfo, error) {
 }
 
 func (s *local) Delete(ctx context.Context, p string) error {
-	if err := ValidatePath(p); err != nil {
+	if err := validateObject(p); err != nil {
 		return opErr("delete", p, err, nil)
+	}
+	if isMarker(p) {
+		return s.deleteMarker(p)
 	}
 	if hidden(p) {
 		return nil

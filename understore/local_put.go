@@ -24,8 +24,11 @@ func (s *local) Put(ctx context.Context, p string, r io.Reader, size int64) (Obj
 	if err := s.checkPut(p, size); err != nil {
 		return ObjectInfo{}, err
 	}
+	if isMarker(p) {
+		return s.putMarker(p, r)
+	}
 	dir := path.Dir(p)
-	if err := s.makeParents(p, dir); err != nil {
+	if err := s.makeParents(op, p, dir); err != nil {
 		return ObjectInfo{}, err
 	}
 	f, tmp, err := s.createTemp(dir)
@@ -34,7 +37,7 @@ func (s *local) Put(ctx context.Context, p string, r io.Reader, size int64) (Obj
 	}
 	fi, err := s.writeTemp(ctx, f, tmp, p, r, size)
 	if err == nil {
-		err = s.publish(tmp, p, dir)
+		err = s.publish(op, tmp, p, dir)
 	}
 	if err != nil {
 		s.root.Remove(tmp) // best effort; a leftover stays hidden
@@ -48,8 +51,11 @@ func (s *local) Put(ctx context.Context, p string, r io.Reader, size int64) (Obj
 // create buckets, as on S3).
 func (s *local) checkPut(p string, size int64) error {
 	const op = "put"
-	if err := ValidatePath(p); err != nil {
+	if err := validateObject(p); err != nil {
 		return opErr(op, p, err, nil)
+	}
+	if err := checkMarkerPut(p, size); err != nil {
+		return err
 	}
 	if hidden(p) {
 		return opErr(op, p, ErrBadPath, errors.New("reserved name "+tmpPrefix+"*"))
@@ -62,13 +68,13 @@ func (s *local) checkPut(p string, size int64) error {
 }
 
 // makeParents creates the directories above p.
-func (s *local) makeParents(p, dir string) error {
+func (s *local) makeParents(op, p, dir string) error {
 	if err := s.root.MkdirAll(dir, 0o755); err != nil {
 		if errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrExist) {
 			// S3 allows both "a" and "a/b"; a directory tree cannot.
-			return opErr("put", p, ErrBadRequest, fmt.Errorf("a parent of the path is an object: %w", err))
+			return opErr(op, p, ErrBadRequest, fmt.Errorf("a parent of the path is an object: %w", err))
 		}
-		return localErr("put", p, err)
+		return localErr(op, p, err)
 	}
 	return nil
 }
@@ -127,18 +133,25 @@ func (s *local) fillTemp(ctx context.Context, f *os.File, tmp, p string, r io.Re
 
 // publish renames the finished temporary file over p and syncs the
 // directory so the rename survives a crash.
-func (s *local) publish(tmp, p, dir string) error {
+func (s *local) publish(op, tmp, p, dir string) error {
 	if err := s.root.Rename(tmp, p); err != nil {
-		return localErr("put", p, err)
+		return localErr(op, p, err)
 	}
-	if d, err := s.root.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return localErr("put", p, err)
-		}
+	if err := s.syncDir(dir); err != nil {
+		return localErr(op, p, err)
 	}
 	return nil
+}
+
+// syncDir makes the renames and creations in dir durable.
+func (s *local) syncDir(dir string) error {
+	d, err := s.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	d.Close()
+	return err
 }
 
 // nextMtime returns the mtime for a new Put: now, but strictly after every

@@ -20,6 +20,9 @@ func (s *local) ReadAt(ctx context.Context, p string, want ObjectInfo, buf []byt
 	if err := ctx.Err(); err != nil {
 		return 0, opErr("read", p, nil, err)
 	}
+	if isMarker(p) {
+		return s.readMarker(p, want, buf)
+	}
 	if n, ok, err := s.fastReadAt(p, want, buf, off); ok {
 		return n, err
 	}
@@ -72,6 +75,14 @@ func (s *local) ReadFirst(ctx context.Context, p string, buf []byte, off int64) 
 	}
 	if err := ctx.Err(); err != nil {
 		return ObjectInfo{}, 0, opErr("read", p, nil, err)
+	}
+	if isMarker(p) {
+		info, err := s.statMarker("read", p)
+		if err != nil {
+			return ObjectInfo{}, 0, err
+		}
+		n, err := s.readMarker(p, info, buf)
+		return info, n, err
 	}
 	f, err := s.root.Open(p)
 	if err != nil {

@@ -94,8 +94,10 @@ func (s *s3Store) scope(op, p string) error {
 	return nil
 }
 
+// checkPath checks an object path (or a directory marker, which on S3 is an
+// object like any other) and the scope.
 func (s *s3Store) checkPath(op, p string) (bucket, key string, err error) {
-	if err := ValidatePath(p); err != nil {
+	if err := validateObject(p); err != nil {
 		return "", "", opErr(op, p, err, nil)
 	}
 	if err := s.scope(op, p); err != nil {
@@ -124,6 +126,14 @@ func s3Err(op, p string, err error) error {
 			return opErr(op, p, ErrThrottled, err)
 		case "PreconditionFailed":
 			return opErr(op, p, ErrChanged, err)
+		case "NoSuchUpload":
+			return opErr(op, p, ErrNoSuchUpload, err)
+		case "InvalidPart":
+			return opErr(op, p, ErrInvalidPart, err)
+		case "InvalidPartOrder":
+			return opErr(op, p, ErrInvalidPartOrder, err)
+		case "EntityTooSmall":
+			return opErr(op, p, ErrEntityTooSmall, err)
 		}
 	}
 	var re interface{ HTTPStatusCode() int }
@@ -429,6 +439,9 @@ func (s *s3Store) Put(ctx context.Context, p string, r io.Reader, size int64) (O
 	}
 	if size < 0 {
 		return ObjectInfo{}, opErr(op, p, ErrBadRequest, fmt.Errorf("negative size %d", size))
+	}
+	if err := checkMarkerPut(p, size); err != nil {
+		return ObjectInfo{}, err
 	}
 	if size <= s.cfg.PartSize {
 		b, err := body(ctx, r, size)

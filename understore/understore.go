@@ -319,7 +319,7 @@ func opErr(op, path string, sentinel, cause error) error {
 
 // checkRead validates the arguments common to every ReadAt.
 func checkRead(path string, p []byte, off int64) error {
-	if err := ValidatePath(path); err != nil {
+	if err := validateObject(path); err != nil {
 		return opErr("read", path, err, nil)
 	}
 	if off < 0 {
