@@ -13,7 +13,8 @@
 // failure the Read that would complete the object returns (0, err). A
 // caller that writes the bytes somewhere and commits only after reading
 // Size() bytes (io.ReadFull, io.CopyN with an exact size) therefore never
-// commits a bad body. io.ReadFull drops an error that arrives with a full
+// commits a bad body; for an empty object, which those never Read, call
+// Reader.Verify before committing. io.ReadFull drops an error that arrives with a full
 // buffer, which is why the last bytes are held back rather than returned
 // with the error. Memory is bounded: a 16 KiB read buffer, the hashes and
 // at most MaxTrailerLen of trailer; chunk data is hashed as it passes.

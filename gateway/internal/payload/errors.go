@@ -128,3 +128,6 @@ var errSigningFields = errors.New("payload: a signed aws-chunked body needs Spec
 // errShort is a decoder's report that the body ended early; the Reader
 // turns it into ErrIncompleteBody with the byte counts.
 var errShort = errors.New("payload: body ended early")
+
+// errNotRead: Verify was called before the object was read to its end.
+var errNotRead = errors.New("payload: the object has not been read to its end")

@@ -139,6 +139,25 @@ func (r *Reader) fail(err error) error {
 	return err
 }
 
+// Verify reports whether the whole object has been read and every check
+// passed: nil once Read has returned the last byte (or io.EOF), the check's
+// error otherwise. For an empty object it runs the checks itself, which
+// matters because io.ReadFull and io.CopyN never call Read for 0 bytes:
+// a caller about to commit an object of Size() 0 must call Verify (or
+// Read) first.
+func (r *Reader) Verify() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.left > 0 {
+		return errNotRead
+	}
+	if r.sums == nil {
+		return r.finish()
+	}
+	return nil
+}
+
 // Checksums returns, once the last byte has been read, the verified
 // x-amz-checksum-* values (algorithm -> base64) to echo in the response;
 // nil before. Content-MD5 and x-amz-content-sha256 are not in it.
