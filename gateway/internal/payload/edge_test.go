@@ -143,7 +143,12 @@ func TestChunkedEdgeCases(t *testing.T) {
 			s.ContentMD5 = b64(sum[:])
 			return s
 		}(), unsignedTr.build(t, data), ErrBadDigest, "BadDigest"},
-		{"skip signatures", func() Spec { s := chunkSpec(StreamingSigned, len(data)); s.SkipSignatures = true; s.SigningKey = nil; return s }(), lastSig(signed.build(t, data)), nil, ""},
+		{"skip signatures", func() Spec {
+			s := chunkSpec(StreamingSigned, len(data))
+			s.SkipSignatures = true
+			s.SigningKey = nil
+			return s
+		}(), lastSig(signed.build(t, data)), nil, ""},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
