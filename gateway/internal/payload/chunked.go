@@ -105,6 +105,12 @@ func (d *chunkedDecoder) read(p []byte, objLeft int64) (int, error) {
 		p = p[:d.chunkLeft]
 	}
 	n, err := d.br.Read(p)
+	for tries := 0; n == 0 && err == nil; tries++ { // io.Reader allows (0, nil)
+		if tries == 100 {
+			return 0, io.ErrNoProgress
+		}
+		n, err = d.br.Read(p)
+	}
 	if n == 0 {
 		return 0, wireErr(err)
 	}

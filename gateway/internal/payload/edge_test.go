@@ -393,3 +393,51 @@ func TestSpecFromRequest(t *testing.T) {
 		t.Fatalf("two Content-MD5: %v", err)
 	}
 }
+
+func TestObjectContentEncoding(t *testing.T) {
+	for in, want := range map[string]string{"": "", "aws-chunked": "", "aws-chunked,gzip": "gzip", "gzip, AWS-Chunked ,br": "gzip,br"} {
+		s := Spec{ContentEncoding: in}
+		if got := s.ObjectContentEncoding(); got != want {
+			t.Errorf("ObjectContentEncoding(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// zeroReader returns (0, nil) twice before each byte, which io.Reader
+// allows.
+type zeroReader struct {
+	b     []byte
+	calls int
+}
+
+func (z *zeroReader) Read(p []byte) (int, error) {
+	z.calls++
+	if len(z.b) == 0 {
+		return 0, io.EOF
+	}
+	if z.calls%3 != 0 || len(p) == 0 {
+		return 0, nil
+	}
+	p[0], z.b = z.b[0], z.b[1:]
+	return 1, nil
+}
+
+func TestEmptyReads(t *testing.T) {
+	data := randBytes(5, 40<<10)
+	for _, c := range []struct {
+		spec Spec
+		body []byte
+	}{
+		{plainSpec(len(data)), data},
+		{chunkSpec(StreamingSigned, len(data)), chunkedBody{signed: true, chunks: split(len(data), 20<<10)}.build(t, data)},
+	} {
+		r, err := NewReader(&zeroReader{b: c.body}, c.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%s: %d bytes, %v", c.spec.ContentSHA256, len(got), err)
+		}
+	}
+}

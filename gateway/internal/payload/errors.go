@@ -91,11 +91,6 @@ func incomplete(got, want int64) error {
 			strconv.FormatInt(got, 10) + " of " + strconv.FormatInt(want, 10)}
 }
 
-// incompleteWire is an early end inside aws-chunked framing.
-func incompleteWire(where string) error {
-	return &Error{ErrIncompleteBody, codeIncompleteBody, http.StatusBadRequest, "the aws-chunked body ended early, in " + where}
-}
-
 // malformed takes the S3 code because S3 uses two for this class.
 func malformed(code, msg string) error {
 	return &Error{ErrMalformed, code, http.StatusBadRequest, msg}

@@ -72,6 +72,19 @@ func (s *Spec) SetCredential(signingKey []byte, cred sigv4.Credential) {
 	s.Scope = cred.Date + "/" + cred.Region + "/" + cred.Service + "/aws4_request"
 }
 
+// ObjectContentEncoding is the Content-Encoding to store with the object:
+// ContentEncoding without aws-chunked, which describes the request's
+// framing, not the object (S3 drops it the same way).
+func (s *Spec) ObjectContentEncoding() string {
+	var keep []string
+	for v := range strings.SplitSeq(s.ContentEncoding, ",") {
+		if v = strings.TrimSpace(v); v != "" && !strings.EqualFold(v, "aws-chunked") {
+			keep = append(keep, v)
+		}
+	}
+	return strings.Join(keep, ",")
+}
+
 // Chunked reports whether the body is aws-chunked.
 func (s *Spec) Chunked() bool { return strings.HasPrefix(s.ContentSHA256, "STREAMING-") }
 
