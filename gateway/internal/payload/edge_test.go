@@ -367,6 +367,7 @@ func TestSpecFromRequest(t *testing.T) {
 		{"chunked without decoded length", map[string]string{"X-Amz-Content-Sha256": StreamingSigned}, 100, ErrMissingLength, "MissingContentLength"},
 		{"decoded length bad", map[string]string{"X-Amz-Content-Sha256": StreamingSigned, "X-Amz-Decoded-Content-Length": "-1"}, 100, ErrMalformed, "InvalidArgument"},
 		{"decoded length huge", map[string]string{"X-Amz-Content-Sha256": StreamingSigned, "X-Amz-Decoded-Content-Length": "99999999999999999999"}, 100, ErrMalformed, "InvalidArgument"},
+		{"decoded length above content-length", map[string]string{"X-Amz-Content-Sha256": StreamingUnsignedTrailer, "X-Amz-Decoded-Content-Length": "101"}, 100, ErrMalformed, "InvalidArgument"},
 		{"plain without content-length", map[string]string{}, -1, ErrMissingLength, "MissingContentLength"},
 		{"chunked without content-length", map[string]string{"X-Amz-Content-Sha256": StreamingUnsignedTrailer, "X-Amz-Decoded-Content-Length": "1"}, -1, nil, ""},
 	}

@@ -243,6 +243,9 @@ func (s *Spec) check() error {
 	if s.Chunked() && s.DecodedLength < 0 {
 		return missingLength("an aws-chunked body needs x-amz-decoded-content-length")
 	}
+	if s.Chunked() && s.ContentLength >= 0 && s.DecodedLength > s.ContentLength {
+		return malformed(codeInvalidArgument, "x-amz-decoded-content-length is larger than Content-Length")
+	}
 	if !s.Chunked() && s.ContentLength < 0 {
 		return missingLength("you must provide the Content-Length HTTP header")
 	}
