@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -440,5 +441,17 @@ func TestEmptyReads(t *testing.T) {
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("%s: %d bytes, %v", c.spec.ContentSHA256, len(got), err)
 		}
+	}
+}
+
+func TestCode(t *testing.T) {
+	s := plainSpec(5)
+	s.ContentMD5 = b64(make([]byte, 16))
+	_, _, err := decode(t, []byte("hello"), s, 1)
+	if code, status := Code(fmt.Errorf("put: %w", err)); code != "BadDigest" || status != http.StatusBadRequest {
+		t.Fatalf("Code = %s %d", code, status)
+	}
+	if code, status := Code(errors.New("other")); code != "InternalError" || status != 500 {
+		t.Fatalf("Code(other) = %s %d", code, status)
 	}
 }

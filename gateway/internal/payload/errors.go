@@ -67,6 +67,18 @@ func (e *Error) Error() string { return e.Kind.Error() + ": " + e.Msg }
 // Unwrap lets errors.Is find the sentinel.
 func (e *Error) Unwrap() error { return e.Kind }
 
+// Code returns the S3 error code and HTTP status for an error of this
+// package (e.g. "BadDigest", 400). Any other error (the body's reader
+// failing, a gateway bug) is an InternalError 500; the gateway decides
+// whether a client that went away needs an answer at all.
+func Code(err error) (code string, status int) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code, e.Status
+	}
+	return "InternalError", http.StatusInternalServerError
+}
+
 // Constructors, one per sentinel, so each return site reads as its cause.
 
 func badDigest(msg string) error {

@@ -154,8 +154,9 @@ func single(h http.Header, k string) (string, error) {
 }
 
 // notDigests are x-amz-checksum-* headers that name no digest: the
-// checksum type and algorithm of CreateMultipartUpload.
-var notDigests = map[string]bool{"x-amz-checksum-type": true, "x-amz-checksum-algorithm": true}
+// checksum type and algorithm of CreateMultipartUpload, the checksum mode
+// of GetObject.
+var notDigests = map[string]bool{"x-amz-checksum-type": true, "x-amz-checksum-algorithm": true, "x-amz-checksum-mode": true}
 
 // headerChecksums collects the x-amz-checksum-* headers. Values are
 // checked by check.
