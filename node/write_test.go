@@ -247,3 +247,150 @@ func TestSDKPut(t *testing.T) {
 		t.Fatalf("short body left an object: %v", err)
 	}
 }
+
+// failingCommit is the local under-store, except that Put takes the whole
+// body and then fails, and CompleteUpload fails: an under-store that
+// answers 500 on the final commit.
+type failingCommit struct {
+	understore.Store
+	mp understore.Multiparter
+}
+
+var errCommit = fmt.Errorf("%w: 500 on commit (test)", understore.ErrUnavailable)
+
+func (f failingCommit) Put(ctx context.Context, p string, r io.Reader, size int64) (understore.ObjectInfo, error) {
+	if _, err := io.CopyN(io.Discard, r, size); err != nil {
+		return understore.ObjectInfo{}, err
+	}
+	return understore.ObjectInfo{}, errCommit
+}
+
+func (f failingCommit) CreateUpload(ctx context.Context, p string) (string, error) {
+	return f.mp.CreateUpload(ctx, p)
+}
+
+func (f failingCommit) UploadPart(ctx context.Context, p, id string, num int, r io.Reader, size int64) (understore.PartInfo, error) {
+	return f.mp.UploadPart(ctx, p, id, num, r, size)
+}
+
+func (f failingCommit) CompleteUpload(ctx context.Context, p, id string, parts []understore.CompletedPart) (understore.ObjectInfo, error) {
+	return understore.ObjectInfo{}, errCommit
+}
+
+func (f failingCommit) AbortUpload(ctx context.Context, p, id string) error { return f.mp.AbortUpload(ctx, p, id) }
+
+func (f failingCommit) ListParts(ctx context.Context, p, id string, marker, limit int) (understore.PartsPage, error) {
+	return f.mp.ListParts(ctx, p, id, marker, limit)
+}
+
+func (f failingCommit) ListUploads(ctx context.Context, prefix, delim, km, um string, limit int) (understore.UploadsPage, error) {
+	return f.mp.ListUploads(ctx, prefix, delim, km, um, limit)
+}
+
+// TestFailedCommitServesTheOldVersion: the under-store took every byte and
+// then failed the commit (a Put, a CompleteUpload): the write fails, the
+// under-store keeps the old object, and no node serves the bytes that
+// passed through (they were spooled, never pages).
+func TestFailedCommitServesTheOldVersion(t *testing.T) {
+	rng := rand.New(rand.NewPCG(testseed.New(t), 17))
+	base := localStore(t)
+	under := failingCommit{Store: base, mp: base.(understore.Multiparter)}
+	c := startCluster(t, 3, under, node.Config{SyncInterval: time.Hour})
+	cl := newClient(t, c, client.Config{})
+	ctx := context.Background()
+	const p = "lake/w/commit.bin"
+	old := randBytes(rng, 3*testPageSize+1)
+	if _, err := base.Put(ctx, p, bytes.NewReader(old), int64(len(old))); err != nil {
+		t.Fatal(err)
+	}
+	checkRange(t, cl, p, old, 0, int64(len(old)))
+	for _, n := range c.Nodes {
+		nb := randBytes(rng, len(old))
+		if _, err := n.PutObject(ctx, p, bytes.NewReader(nb), int64(len(nb))); !errors.Is(err, understore.ErrUnavailable) {
+			t.Fatalf("put through %s: %v, want the commit's failure", n.ID(), err)
+		}
+		checkRange(t, cl, p, old, 0, int64(len(old)))
+		id, err := n.CreateUpload(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		part := randBytes(rng, 6<<20)
+		pi, err := n.UploadPart(ctx, p, id, 1, bytes.NewReader(part), int64(len(part)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.CompleteUpload(ctx, p, id, []understore.CompletedPart{{Number: 1, ETag: pi.ETag}}); !errors.Is(err, understore.ErrUnavailable) {
+			t.Fatalf("complete through %s: %v, want the commit's failure", n.ID(), err)
+		}
+		if err := n.AbortUpload(ctx, p, id); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(underBytes(t, base, p), old) {
+			t.Fatal("the under-store object changed")
+		}
+		checkRange(t, cl, p, old, 0, int64(len(old)))
+	}
+}
+
+// TestMultipartThroughEveryNode: parts taken by different nodes all go
+// through the owner; Complete fills its cache; errors keep their kind
+// across the hop; an aborted upload is gone.
+func TestMultipartThroughEveryNode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(testseed.New(t), 18))
+	under := localStore(t)
+	c := startCluster(t, 3, under, node.Config{SyncInterval: time.Hour})
+	cl := newClient(t, c, client.Config{})
+	ctx := context.Background()
+	const p = "lake/mp/big.bin"
+	id, err := c.Nodes[0].CreateUpload(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	var parts []understore.CompletedPart
+	for i, size := range []int{5 << 20, 5 << 20, 777} {
+		b := randBytes(rng, size)
+		want = append(want, b...)
+		pi, err := c.Nodes[i%3].UploadPart(ctx, p, id, i+1, bytes.NewReader(b), int64(size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, understore.CompletedPart{Number: i + 1, ETag: pi.ETag})
+	}
+	lp, err := c.Nodes[1].ListParts(ctx, p, id, 0, 0)
+	if err != nil || len(lp.Parts) != 3 {
+		t.Fatalf("list parts: %+v %v", lp, err)
+	}
+	rev := []understore.CompletedPart{parts[1], parts[0], parts[2]}
+	if _, err := c.Nodes[2].CompleteUpload(ctx, p, id, rev); !errors.Is(err, understore.ErrInvalidPartOrder) {
+		t.Fatalf("complete out of order: %v, want ErrInvalidPartOrder", err)
+	}
+	bad := append([]understore.CompletedPart(nil), parts...)
+	bad[1].ETag = "0123456789abcdef0123456789abcdef"
+	if _, err := c.Nodes[2].CompleteUpload(ctx, p, id, bad); !errors.Is(err, understore.ErrInvalidPart) {
+		t.Fatalf("complete with a wrong ETag: %v, want ErrInvalidPart", err)
+	}
+	info, err := c.Nodes[2].CompleteUpload(ctx, p, id, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Size != int64(len(want)) || !bytes.Equal(underBytes(t, under, p), want) {
+		t.Fatalf("completed object: %+v", info)
+	}
+	before := clusterMetric(t, c, "ringcache_read_bytes_total", `source="understore"`)
+	checkRange(t, cl, p, want, 0, int64(len(want)))
+	if d := clusterMetric(t, c, "ringcache_read_bytes_total", `source="understore"`) - before; d != 0 {
+		t.Fatalf("read after complete fetched %v under-store bytes, want 0", d)
+	}
+	id2, err := c.Nodes[1].CreateUpload(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Nodes[0].AbortUpload(ctx, p, id2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Nodes[2].UploadPart(ctx, p, id2, 1, bytes.NewReader([]byte("x")), 1); !errors.Is(err, understore.ErrNoSuchUpload) {
+		t.Fatalf("part of an aborted upload: %v, want ErrNoSuchUpload", err)
+	}
+	checkRange(t, cl, p, want, 0, int64(len(want)))
+}
