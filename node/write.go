@@ -303,4 +303,3 @@ func (n *Node) ListUploads(ctx context.Context, prefix, delimiter, keyMarker, up
 	n.metrics.understoreReq.WithLabelValues("list_uploads", understoreResult(err)).Inc()
 	return pg, err
 }
-

@@ -277,7 +277,9 @@ func (f failingCommit) CompleteUpload(ctx context.Context, p, id string, parts [
 	return understore.ObjectInfo{}, errCommit
 }
 
-func (f failingCommit) AbortUpload(ctx context.Context, p, id string) error { return f.mp.AbortUpload(ctx, p, id) }
+func (f failingCommit) AbortUpload(ctx context.Context, p, id string) error {
+	return f.mp.AbortUpload(ctx, p, id)
+}
 
 func (f failingCommit) ListParts(ctx context.Context, p, id string, marker, limit int) (understore.PartsPage, error) {
 	return f.mp.ListParts(ctx, p, id, marker, limit)
