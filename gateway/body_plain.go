@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"hash"
 	"hash/crc32"
 	"hash/crc64"
@@ -182,7 +183,9 @@ func (b *plainBody) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
-	if err == io.EOF {
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		// net/http reports a body cut short of its Content-Length as
+		// io.ErrUnexpectedEOF.
 		b.err = newError("IncompleteBody", http.StatusBadRequest, "You did not provide the number of bytes specified by the Content-Length HTTP header.")
 		return 0, b.err
 	}
