@@ -22,6 +22,11 @@ import (
 const deleteWorkers = 16
 
 func (g *Gateway) deleteObject(q *request) error {
+	// Under-stores answer a delete in a missing bucket as done (as of a
+	// missing key); S3 answers NoSuchBucket. The bucket list is cached.
+	if err := g.requireBucket(q); err != nil {
+		return err
+	}
 	if err := g.deleteKey(q.ctx, q.path()); err != nil {
 		return g.notFoundAs(q, err)
 	}
