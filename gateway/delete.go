@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -98,21 +97,7 @@ func (g *Gateway) deleteBody(q *request) ([]byte, error) {
 	if !hasChecksum {
 		return nil, errInvalidRequest("Missing required header for this request: Content-MD5")
 	}
-	if n := declaredLength(q); n > maxDeleteXML {
-		return nil, newError("MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big (more than %d bytes).", maxDeleteXML)
-	}
-	body, err := g.body(q)
-	if err != nil {
-		return nil, err
-	}
-	if body.Size() > maxDeleteXML {
-		return nil, newError("MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big (more than %d bytes).", maxDeleteXML)
-	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		return nil, body.writeErr(err)
-	}
-	return data, nil
+	return g.readXMLBody(q, maxDeleteXML)
 }
 
 // deleteAll deletes the targets, deleteWorkers at a time; errs[i] is

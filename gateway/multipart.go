@@ -71,11 +71,14 @@ func (g *Gateway) uploadPart(q *request) error {
 }
 
 func (g *Gateway) completeUpload(q *request) error {
+	if err := refuseConditionalWrite(q); err != nil {
+		return err
+	}
 	id, err := uploadID(q)
 	if err != nil {
 		return err
 	}
-	data, err := readXMLBody(q, maxCompleteXML)
+	data, err := g.readXMLBody(q, maxCompleteXML)
 	if err != nil {
 		return err
 	}

@@ -65,19 +65,26 @@ func parseCompleteRequest(data []byte) ([]understore.CompletedPart, error) {
 	return parts, nil
 }
 
-// readXMLBody reads a request's XML body of at most max bytes; a longer
-// one is refused before it is parsed.
-func readXMLBody(q *request, max int64) ([]byte, error) {
-	if q.r.ContentLength > max {
-		return nil, newError("MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big (more than %d bytes).", max)
+// readXMLBody reads a request's XML body of at most max bytes, verified
+// like an object body (x-amz-content-sha256, Content-MD5,
+// x-amz-checksum-*); a longer one is refused before it is read.
+func (g *Gateway) readXMLBody(q *request, max int64) ([]byte, error) {
+	tooBig := func() error {
+		return newError("MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big (more than %d bytes).", max)
+	}
+	if declaredLength(q) > max {
+		return nil, tooBig()
+	}
+	body, err := g.body(q)
+	if err != nil {
+		return nil, err
+	}
+	if body.Size() > max {
+		return nil, tooBig()
 	}
 	var buf bytes.Buffer
-	n, err := io.Copy(&buf, io.LimitReader(q.r.Body, max+1))
-	if err != nil {
-		return nil, newError("IncompleteBody", http.StatusBadRequest, "The request body could not be read: %v", err)
-	}
-	if n > max {
-		return nil, newError("MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big (more than %d bytes).", max)
+	if _, err := io.Copy(&buf, body); err != nil {
+		return nil, body.writeErr(err)
 	}
 	return buf.Bytes(), nil
 }

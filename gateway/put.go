@@ -11,6 +11,9 @@ import (
 // is the new version's ETag and the checksums that were verified.
 // Directory markers (keys ending in "/") are objects like any other here.
 func (g *Gateway) putObject(q *request) error {
+	if err := refuseConditionalWrite(q); err != nil {
+		return err
+	}
 	body, err := g.body(q)
 	if err != nil {
 		return err
@@ -25,5 +28,16 @@ func (g *Gateway) putObject(q *request) error {
 	checksumHeaders(q, body.Checksums())
 	h.Set("Content-Length", "0")
 	q.writeHeader(http.StatusOK)
+	return nil
+}
+
+// refuseConditionalWrite answers NotImplemented to a conditional write
+// (If-Match, If-None-Match on PutObject or CompleteMultipartUpload): the
+// Writer cannot make the check and the write one atomic step, and
+// ignoring the condition would overwrite what the client meant to keep.
+func refuseConditionalWrite(q *request) error {
+	if q.r.Header.Get("If-Match") != "" || q.r.Header.Get("If-None-Match") != "" {
+		return errNotImplemented(q.rt.op + " with If-Match or If-None-Match (conditional writes)")
+	}
 	return nil
 }

@@ -154,6 +154,9 @@ func TestWriteErrors(t *testing.T) {
 		{"delete objects: no key", http.MethodPost, "/lake?delete", map[string]string{"Content-MD5": md5b64(deleteDoc(0))}, deleteDoc(0), 400, "MalformedXML"},
 		{"delete objects: bad XML", http.MethodPost, "/lake?delete", map[string]string{"Content-MD5": md5b64("<Delete")}, "<Delete", 400, "MalformedXML"},
 		{"delete objects: no bucket", http.MethodPost, "/nobucket?delete", map[string]string{"Content-MD5": md5b64(deleteDoc(1))}, deleteDoc(1), 404, "NoSuchBucket"},
+		{"put: If-None-Match", http.MethodPut, "/lake/k", map[string]string{"If-None-Match": "*"}, "x", 501, "NotImplemented"},
+		{"complete: If-Match", http.MethodPost, up, map[string]string{"If-Match": `"x"`}, "<CompleteMultipartUpload>" + okPart + "</CompleteMultipartUpload>", 501, "NotImplemented"},
+		{"complete: bad sha256", http.MethodPost, up, map[string]string{"x-amz-content-sha256": strings.Repeat("0", 64)}, "<CompleteMultipartUpload>" + okPart + "</CompleteMultipartUpload>", 400, "XAmzContentSHA256Mismatch"},
 		{"copy: no key in the source", http.MethodPut, "/lake/k", map[string]string{"x-amz-copy-source": "lake"}, "", 400, "InvalidArgument"},
 	} {
 		a := e.do(t, c.method, c.target, c.hdr, c.body)

@@ -77,3 +77,24 @@ func checkRefusal(t *testing.T, err error) {
 		t.Fatalf("refusal %v is not a 4xx S3 error", err)
 	}
 }
+
+// FuzzCopySource: x-amz-copy-source parses to a valid path or a 4xx/501
+// S3 error.
+func FuzzCopySource(f *testing.F) {
+	for _, s := range []string{"lake/a%20b/c", "/lake/k", "lake/k?versionId=1", "lake", "lake/%zz", "lake/a/../b", "/lake/dir/", "lake/k?x=1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		bucket, key, err := copySource(v)
+		if err != nil {
+			var se *s3Error
+			if !errors.As(err, &se) || se.Status < 400 || se.Code == "" {
+				t.Fatalf("refusal %v is not an S3 error", err)
+			}
+			return
+		}
+		if bucket == "" || key == "" || strings.Contains(bucket, "/") {
+			t.Fatalf("%q parsed to %q, %q", v, bucket, key)
+		}
+	})
+}
