@@ -121,4 +121,3 @@ func FuzzServeWrites(f *testing.F) {
 		}
 	})
 }
-
