@@ -6,8 +6,13 @@
 // What it serves: GetObject (every single-range form), HeadObject,
 // conditional requests, response-* overrides, ListObjectsV2 and v1,
 // ListBuckets, HeadBucket and GetBucketLocation, path-style
-// (/bucket/key is the ringcache path bucket/key). Every other operation is
-// an S3 NotImplemented error.
+// (/bucket/key is the ringcache path bucket/key). Given a Writer
+// (WithWriter), also the writes: PutObject, the multipart upload
+// operations, CopyObject, DeleteObject and DeleteObjects, each one call of
+// the Writer, which routes it to the path's owner. Every other operation
+// (UploadPartCopy included) is an S3 NotImplemented error. After each
+// write the gateway drops its cached listing pages that could show the
+// key; ObjectChanged does the same for writes served by other nodes.
 //
 // Where things are: server.go is the HTTP entry (request ids, limits,
 // panics, authentication, metrics, dispatch); route.go names the S3
@@ -16,7 +21,10 @@
 // cached here, streamed for pages from the owner); rangespec.go and
 // conditional.go parse Range and the If-* headers; bucket.go serves the
 // bucket and listing operations through internal/listing; errors.go writes
-// S3 XML errors and maps ringcache errors to S3 codes. SigV4 is checked by
+// S3 XML errors and maps ringcache errors to S3 codes. The writes:
+// write.go (the body and the listing cache), body_plain.go (the request
+// body decoder, verified as it streams), put.go, multipart.go and
+// multipart_xml.go, copy.go, delete.go and delete_xml.go. SigV4 is checked by
 // internal/sigv4 with aws-sdk-go-v2's signer.
 //
 // The gateway keeps no global state; several run in one process (tests,

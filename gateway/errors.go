@@ -63,6 +63,32 @@ func errNotImplemented(op string) *s3Error {
 	return newError("NotImplemented", http.StatusNotImplemented, "%s is not implemented by the ringcache gateway.", op)
 }
 
+func errInvalidRequest(format string, args ...any) *s3Error {
+	return newError("InvalidRequest", http.StatusBadRequest, format, args...)
+}
+
+func errMalformedXML() *s3Error {
+	return newError("MalformedXML", http.StatusBadRequest,
+		"The XML you provided was not well-formed or did not validate against our published schema.")
+}
+
+func errEntityTooLarge(max int64) *s3Error {
+	return newError("EntityTooLarge", http.StatusBadRequest, "Your proposed upload exceeds the maximum allowed size (%d bytes).", max)
+}
+
+func errMissingContentLength() *s3Error {
+	return newError("MissingContentLength", http.StatusLengthRequired, "You must provide the Content-Length HTTP header.")
+}
+
+func errPreconditionFailed() *s3Error {
+	return newError("PreconditionFailed", http.StatusPreconditionFailed, "At least one of the pre-conditions you specified did not hold")
+}
+
+func errNoSuchUpload() *s3Error {
+	return newError("NoSuchUpload", http.StatusNotFound,
+		"The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")
+}
+
 func errInternal(cause error) *s3Error {
 	e := newError("InternalError", http.StatusInternalServerError, "We encountered an internal error. Please try again.")
 	e.cause = cause
@@ -115,6 +141,19 @@ func toS3(err error, notFound func() *s3Error) *s3Error {
 	switch {
 	case errors.Is(err, listing.ErrNoSuchBucket):
 		return wrap(errNoSuchBucket())
+	case errors.Is(err, understore.ErrNoSuchUpload):
+		return wrap(errNoSuchUpload())
+	case errors.Is(err, understore.ErrInvalidPart):
+		return wrap(newError("InvalidPart", http.StatusBadRequest,
+			"One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."))
+	case errors.Is(err, understore.ErrInvalidPartOrder):
+		return wrap(newError("InvalidPartOrder", http.StatusBadRequest,
+			"The list of parts was not in ascending order. The parts list must be specified in order by part number."))
+	case errors.Is(err, understore.ErrEntityTooSmall):
+		return wrap(newError("EntityTooSmall", http.StatusBadRequest,
+			"Your proposed upload is smaller than the minimum allowed object size (%d bytes for every part but the last).", understore.MinPartSize))
+	case errors.Is(err, transport.ErrTooLarge):
+		return wrap(errEntityTooLarge(understore.MaxPutSize))
 	case errors.Is(err, listing.ErrInvalidArgument), errors.Is(err, transport.ErrBadRequest),
 		errors.Is(err, understore.ErrBadRequest), errors.Is(err, understore.ErrBadPath), errors.Is(err, understore.ErrOutOfScope):
 		return wrap(errInvalidArgument("%s", err))

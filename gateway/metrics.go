@@ -47,7 +47,7 @@ func (m *metrics) observe(q *request, start time.Time) {
 	if q.bytesOut > 0 {
 		m.bytesOut.Add(float64(q.bytesOut))
 	}
-	if q.r.ContentLength > 0 {
-		m.bytesIn.Add(float64(q.r.ContentLength))
+	if q.bytesIn > 0 {
+		m.bytesIn.Add(float64(q.bytesIn))
 	}
 }

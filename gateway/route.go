@@ -18,13 +18,30 @@ const (
 	opGetObject         = "GetObject"
 	opHeadObject        = "HeadObject"
 	opUnknown           = "Unknown"
+
+	// Writes (served with a Writer, see WithWriter).
+	opPutObject               = "PutObject"
+	opCopyObject              = "CopyObject"
+	opDeleteObject            = "DeleteObject"
+	opDeleteObjects           = "DeleteObjects"
+	opCreateMultipartUpload   = "CreateMultipartUpload"
+	opUploadPart              = "UploadPart"
+	opUploadPartCopy          = "UploadPartCopy"
+	opCompleteMultipartUpload = "CompleteMultipartUpload"
+	opAbortMultipartUpload    = "AbortMultipartUpload"
+	opListParts               = "ListParts"
+	opListMultipartUploads    = "ListMultipartUploads"
 )
+
+// copySourceHeader names the source of CopyObject and UploadPartCopy.
+const copySourceHeader = "X-Amz-Copy-Source"
 
 // route is what a request asks for: the S3 operation and its target.
 type route struct {
 	op          string
 	bucket, key string // key "" for bucket and service operations
 	implemented bool
+	write       bool     // needs the Writer: NotImplemented without one
 	err         *s3Error // a target that is refused whatever the operation
 }
 
@@ -102,10 +119,66 @@ func routeOf(r *http.Request, q url.Values) route {
 			rt.err = errInvalidArgument("invalid key %q: path elements must not be empty, \".\" or \"..\" (%v)", key, err)
 		}
 	}
+	if w, ok := objectWriteRoute(rt, r, q); ok {
+		return w
+	}
 	return objectRoute(rt, r.Method, q)
 }
 
+// objectWriteRoute names the object writes: the multipart subresources
+// (uploads, uploadId), then PUT (a copy with x-amz-copy-source) and
+// DELETE without another subresource. ok is false for everything else.
+func objectWriteRoute(rt route, r *http.Request, q url.Values) (route, bool) {
+	write := func(op string) (route, bool) {
+		rt.op, rt.implemented, rt.write = op, true, true
+		return rt, true
+	}
+	copying := r.Header.Get(copySourceHeader) != ""
+	switch {
+	case q.Has("uploads") && r.Method == http.MethodPost:
+		return write(opCreateMultipartUpload)
+	case q.Has("uploadId"):
+		switch r.Method {
+		case http.MethodPut:
+			if copying {
+				rt.op = opUploadPartCopy
+				return rt, true
+			}
+			return write(opUploadPart)
+		case http.MethodPost:
+			return write(opCompleteMultipartUpload)
+		case http.MethodDelete:
+			return write(opAbortMultipartUpload)
+		case http.MethodGet:
+			return write(opListParts)
+		}
+		return rt, false
+	}
+	for _, sr := range objectSubresources {
+		if q.Has(sr.param) {
+			return rt, false
+		}
+	}
+	switch {
+	case r.Method == http.MethodPut && copying:
+		return write(opCopyObject)
+	case r.Method == http.MethodPut:
+		return write(opPutObject)
+	case r.Method == http.MethodDelete:
+		return write(opDeleteObject)
+	}
+	return rt, false
+}
+
 func bucketRoute(rt route, method string, q url.Values) route {
+	switch {
+	case q.Has("uploads") && method == http.MethodGet:
+		rt.op, rt.implemented, rt.write = opListMultipartUploads, true, true
+		return rt
+	case q.Has("delete") && method == http.MethodPost:
+		rt.op, rt.implemented, rt.write = opDeleteObjects, true, true
+		return rt
+	}
 	for _, sr := range bucketSubresources {
 		if q.Has(sr.param) {
 			rt.op = methodOp(method, sr.name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -19,20 +20,32 @@ import (
 // Gateway is one node's S3 endpoint. It is an http.Handler; Serve runs it
 // on a listener with the limits of its Config.
 type Gateway struct {
-	cfg      Config
-	cluster  Cluster
-	store    Store
-	lister   *listing.Lister
-	verifier *sigv4.Verifier // nil with AuthNone
-	metrics  *metrics
-	log      *slog.Logger
-	srv      *http.Server
-	conns    newConns
+	cfg     Config
+	cluster Cluster
+	store   Store
+	writer  Writer // nil: every write answers NotImplemented
+	// decodeBody turns a PutObject or UploadPart request body into the
+	// object's bytes, verified (see bodyDecoder).
+	decodeBody bodyDecoder
+	lister     *listing.Lister
+	verifier   *sigv4.Verifier // nil with AuthNone
+	metrics    *metrics
+	log        *slog.Logger
+	srv        *http.Server
+	conns      newConns
 }
+
+// Option adds an optional part to a Gateway.
+type Option func(*Gateway)
+
+// WithWriter serves the S3 write operations (PutObject, multipart
+// uploads, CopyObject, DeleteObject(s)) through w. Without it, or with a
+// nil w, every write answers NotImplemented.
+func WithWriter(w Writer) Option { return func(g *Gateway) { g.writer = w } }
 
 // New builds a gateway serving reads through cluster and listings from
 // store.
-func New(cfg Config, cluster Cluster, store Store) (*Gateway, error) {
+func New(cfg Config, cluster Cluster, store Store, opts ...Option) (*Gateway, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -40,7 +53,10 @@ func New(cfg Config, cluster Cluster, store Store) (*Gateway, error) {
 	if cluster == nil || store == nil {
 		return nil, fmt.Errorf("%w: a cluster and a store are required", ErrConfig)
 	}
-	g := &Gateway{cfg: cfg, cluster: cluster, store: store, log: cfg.Logger}
+	g := &Gateway{cfg: cfg, cluster: cluster, store: store, log: cfg.Logger, decodeBody: decodePlainBody}
+	for _, o := range opts {
+		o(g)
+	}
 	var err error
 	if g.lister, err = listing.New(store, listing.Config{TTL: cfg.SyncInterval, Now: cfg.Now}); err != nil {
 		return nil, fmt.Errorf("gateway: listing: %w", err)
@@ -97,9 +113,11 @@ type request struct {
 	id          string // x-amz-request-id
 	readID      uint64 // the same id as the node's read id, in its logs
 	rt          route
+	cred        sigv4.Credential // what the request was signed with (zero with AuthNone)
 	status      int
 	wroteHeader bool
 	bytesOut    int64
+	bytesIn     int64 // request body bytes read
 }
 
 func (q *request) path() string { return q.rt.bucket + "/" + q.rt.key }
@@ -131,6 +149,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q.id, q.readID = newRequestID()
 	w.Header().Set("x-amz-request-id", q.id)
 	w.Header().Set("Server", "ringcache")
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &countingBody{ReadCloser: r.Body, n: &q.bytesIn}
+	}
 	defer g.finish(q, start)
 	err := g.serve(q)
 	if err == nil {
@@ -169,14 +190,14 @@ func (g *Gateway) serve(q *request) error {
 	}
 	q.rt = routeOf(r, q.query)
 	if g.verifier != nil {
-		if _, err := g.verifier.Verify(r); err != nil {
+		if q.cred, err = g.verifier.Verify(r); err != nil {
 			return err
 		}
 	}
 	if q.rt.err != nil {
 		return q.rt.err
 	}
-	if !q.rt.implemented {
+	if !q.rt.implemented || (q.rt.write && g.writer == nil) {
 		return errNotImplemented(q.rt.op)
 	}
 	switch q.rt.op {
@@ -192,6 +213,26 @@ func (g *Gateway) serve(q *request) error {
 		return g.bucketLocation(q)
 	case opListObjects, opListObjectsV2:
 		return g.listObjects(q)
+	case opPutObject:
+		return g.putObject(q)
+	case opCopyObject:
+		return g.copyObject(q)
+	case opDeleteObject:
+		return g.deleteObject(q)
+	case opDeleteObjects:
+		return g.deleteObjects(q)
+	case opCreateMultipartUpload:
+		return g.createUpload(q)
+	case opUploadPart:
+		return g.uploadPart(q)
+	case opCompleteMultipartUpload:
+		return g.completeUpload(q)
+	case opAbortMultipartUpload:
+		return g.abortUpload(q)
+	case opListParts:
+		return g.listParts(q)
+	case opListMultipartUploads:
+		return g.listUploads(q)
 	}
 	return errNotImplemented(q.rt.op)
 }
@@ -222,6 +263,20 @@ func (g *Gateway) finish(q *request, start time.Time) {
 	g.metrics.observe(q, start)
 	if g.log.Enabled(q.ctx, slog.LevelDebug) {
 		g.log.Debug("s3 request", "request_id", q.id, "op", q.rt.op, "method", q.r.Method, "path", q.r.URL.Path,
-			"status", q.status, "bytes", q.bytesOut, "duration", time.Since(start))
+			"status", q.status, "bytes", q.bytesOut, "bytes_in", q.bytesIn, "duration", time.Since(start))
 	}
+}
+
+// countingBody counts the request body bytes read, for
+// ringcache_s3_bytes_total{direction="in"}: what was read, not what the
+// client declared.
+type countingBody struct {
+	io.ReadCloser
+	n *int64
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	*c.n += int64(n)
+	return n, err
 }
