@@ -90,7 +90,7 @@ func (g *Gateway) deleteBody(q *request) ([]byte, error) {
 	h := q.r.Header
 	hasChecksum := h.Get("Content-Md5") != ""
 	for k := range h {
-		if alg, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-checksum-"); ok && checksumAlgorithms[alg] != nil {
+		if alg, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-checksum-"); ok && checksumNames[alg] {
 			hasChecksum = true
 		}
 	}

@@ -152,6 +152,10 @@ func toS3(err error, notFound func() *s3Error) *s3Error {
 	case errors.Is(err, understore.ErrEntityTooSmall):
 		return wrap(newError("EntityTooSmall", http.StatusBadRequest,
 			"Your proposed upload is smaller than the minimum allowed object size (%d bytes for every part but the last).", understore.MinPartSize))
+	case errors.Is(err, understore.ErrUnsupported):
+		return wrap(newError("NotImplemented", http.StatusNotImplemented, "The under-store of this cluster does not support this operation (%s).", err))
+	case errors.Is(err, understore.ErrChanged):
+		return wrap(errPreconditionFailed())
 	case errors.Is(err, transport.ErrTooLarge):
 		return wrap(errEntityTooLarge(understore.MaxPutSize))
 	case errors.Is(err, listing.ErrInvalidArgument), errors.Is(err, transport.ErrBadRequest),

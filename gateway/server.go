@@ -53,7 +53,7 @@ func New(cfg Config, cluster Cluster, store Store, opts ...Option) (*Gateway, er
 	if cluster == nil || store == nil {
 		return nil, fmt.Errorf("%w: a cluster and a store are required", ErrConfig)
 	}
-	g := &Gateway{cfg: cfg, cluster: cluster, store: store, log: cfg.Logger, decodeBody: decodePlainBody}
+	g := &Gateway{cfg: cfg, cluster: cluster, store: store, log: cfg.Logger, decodeBody: decodePayload}
 	for _, o := range opts {
 		o(g)
 	}

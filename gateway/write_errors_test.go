@@ -206,19 +206,3 @@ func TestPutBodyErrors(t *testing.T) {
 		t.Errorf("5 GiB cut short: %+v", a)
 	}
 }
-
-// TestPlainDecoderRefusesChunked: the plain body decoder (body_plain.go)
-// answers aws-chunked bodies NotImplemented rather than storing their
-// framing as data. Once gateway/internal/payload is plugged in as the
-// decoder, this test goes: those bodies are then decoded.
-func TestPlainDecoderRefusesChunked(t *testing.T) {
-	e := newWriteEnv(t, "none")
-	for _, h := range []map[string]string{
-		{"Content-Encoding": "aws-chunked"},
-		{"x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER"},
-	} {
-		if a := e.do(t, http.MethodPut, "/lake/k", h, "data"); a.status != 501 || a.code != "NotImplemented" {
-			t.Errorf("%v: %+v", h, a)
-		}
-	}
-}

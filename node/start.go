@@ -247,7 +247,11 @@ func (n *Node) startGateway() error {
 	gcfg.Logger = n.log.With("component", "s3")
 	gcfg.Registerer = n.metrics.reg
 	var err error
-	if n.s3, err = gateway.New(gcfg, n, n.cfg.UnderStore.(gateway.Store)); err != nil {
+	var opts []gateway.Option
+	if _, ok := n.cfg.UnderStore.(UnderWriter); ok {
+		opts = append(opts, gateway.WithWriter(n))
+	}
+	if n.s3, err = gateway.New(gcfg, n, n.cfg.UnderStore.(gateway.Store), opts...); err != nil {
 		return fmt.Errorf("node: s3 gateway: %w", err)
 	}
 	n.wg.Add(1)

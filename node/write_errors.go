@@ -14,7 +14,7 @@ import (
 
 // ErrWriteUnsupported: the under-store (or this operation on it) takes no
 // writes; the S3 gateway answers NotImplemented.
-var ErrWriteUnsupported = errors.New("node: the under-store does not support this write")
+var ErrWriteUnsupported = fmt.Errorf("node: the under-store does not support this write: %w", understore.ErrUnsupported)
 
 // errWriteAborted: a write stream ended without its End message (the
 // sender failed or gave up); nothing is written.

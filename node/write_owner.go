@@ -160,8 +160,8 @@ func (n *Node) dropLocal(p string) {
 // objectChanged tells this node's S3 gateway that p changed (its cached
 // listings under p's directory go).
 func (n *Node) objectChanged(p string) {
-	if g, ok := any(n.s3).(interface{ ObjectChanged(string) }); ok && n.s3 != nil {
-		g.ObjectChanged(p)
+	if n.s3 != nil {
+		n.s3.ObjectChanged(p)
 	}
 }
 

@@ -46,6 +46,10 @@ var (
 	// or size, a malformed continuation token, a size that does not match
 	// the bytes supplied.
 	ErrBadRequest = errors.New("understore: bad request")
+	// ErrUnsupported means the Store (or a wrapper of it) does not
+	// implement the operation: a read-only wrapper's writes, a Store
+	// without multipart uploads.
+	ErrUnsupported = errors.New("understore: operation not supported")
 )
 
 // MaxPathLen is the longest path accepted, in bytes (objpath.MaxLen).
