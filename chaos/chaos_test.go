@@ -162,6 +162,7 @@ func TestChaos(t *testing.T) {
 		{"6-corrupt-pages", s.corrupt},
 		{"7-scale-out", s.scaleOut},
 		{"8-node-down-alert", s.nodeDownAlert},
+		{"9-gateway-writes", s.gatewayWrites},
 	}
 	for _, sc := range scenarios {
 		ok := t.Run(sc.name, func(t *testing.T) { s.scenario(t, sc.name, sc.run) })
@@ -172,7 +173,7 @@ func TestChaos(t *testing.T) {
 	}
 	// After the load and every fault: the dashboard and the rules against
 	// the Prometheus that watched them.
-	t.Run("9-promql", s.promqlCheck)
+	t.Run("10-promql", s.promqlCheck)
 	fmt.Printf("\nchaos summary (seed %d, %d nodes at the end, %v total):\n", seed, len(s.nodes), time.Since(start).Round(time.Second))
 	for _, r := range s.results {
 		fmt.Println("  " + r.String())

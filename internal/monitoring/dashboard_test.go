@@ -143,6 +143,7 @@ func TestDashboardCoverage(t *testing.T) {
 		"ringcache_cache_used_bytes", "ringcache_cache_capacity_bytes", "ringcache_cache_effective_capacity_bytes",
 		"ringcache_s3_requests_total", "ringcache_s3_request_duration_seconds_bucket", "ringcache_s3_bytes_total",
 		"ringcache_shadow_working_set_bytes", "ringcache_shadow_hit_ratio",
+		"ringcache_writes_total", "ringcache_write_bytes_total", // write-through
 	}
 	used := map[string]bool{}
 	for _, q := range loadDashboard(t).Queries() {
