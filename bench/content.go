@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/bits"
 )
@@ -93,6 +94,13 @@ func ContentReader(key uint64, size int64) io.Reader {
 	return &contentReader{key: key, size: size}
 }
 
+// ContentReadSeeker is ContentReader that can also seek: an S3 client
+// sending to a plain-HTTP endpoint reads the body once to sign its digest
+// and then again to send it.
+func ContentReadSeeker(key uint64, size int64) io.ReadSeeker {
+	return &contentReader{key: key, size: size}
+}
+
 type contentReader struct {
 	key       uint64
 	off, size int64
@@ -106,6 +114,24 @@ func (r *contentReader) Read(p []byte) (int, error) {
 	Fill(p[:n], r.key, r.off)
 	r.off += int64(n)
 	return n, nil
+}
+
+// Seek moves to an offset in [0, size] (io.Seeker).
+func (r *contentReader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += r.off
+	case io.SeekEnd:
+		offset += r.size
+	case io.SeekStart:
+	default:
+		return r.off, fmt.Errorf("bench: seek: whence %d", whence)
+	}
+	if offset < 0 || offset > r.size {
+		return r.off, fmt.Errorf("bench: seek to %d of %d bytes", offset, r.size)
+	}
+	r.off = offset
+	return offset, nil
 }
 
 // Verdict is what verification made of one read.

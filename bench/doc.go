@@ -6,6 +6,12 @@
 // summary, a per-second time series (JSON), terminal charts and PNG plots
 // (drawn with gonum.org/v1/plot).
 //
+// RunWriteThrough is the second workload (`--mode write-through`): objects
+// written one at a time through a WriteTarget (the S3 gateway with the AWS
+// SDK, or the Go SDK's Put), each read back at once to show it is a hit,
+// against the same writes straight to the under-store and cold reads of
+// those (WriteReport).
+//
 // The pure parts take values and return values and are tested without I/O:
 // the log-bucketed latency Histogram, the content generator and verifier
 // (Fill, Mismatch), the access pickers (Zipf, uniform, scan, pool), the

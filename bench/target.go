@@ -67,12 +67,14 @@ func (t storeTarget) ReadAt(ctx context.Context, path string, p []byte, off int6
 
 // DelayStore adds a fixed delay before every request to s, so a local
 // directory or a loopback S3 server behaves like a remote object store
-// (--understore-latency). A cancelled context ends the wait early.
+// (--understore-latency). A cancelled context ends the wait early. The
+// result keeps s's multipart uploads and copies (understore.Multiparter,
+// understore.Copier), delayed alike, when s has them.
 func DelayStore(s understore.Store, d time.Duration) understore.Store {
 	if d <= 0 {
 		return s
 	}
-	return &delayStore{Store: s, d: d}
+	return (&delayStore{Store: s, d: d}).withWrites()
 }
 
 type delayStore struct {

@@ -61,21 +61,31 @@ type benchCmd struct {
 	Plot            string        `name:"plot" placeholder:"DIR" help:"Write latency.png, throughput.png and hitratio.png to DIR."`
 	Charts          bool          `name:"charts" default:"true" help:"Print terminal charts after the run (--charts=false to skip)."`
 	Retries         int           `name:"retries" default:"${bench_retries}" help:"Retries of a read whose file changed under it."`
+
+	Mode            string   `name:"mode" default:"read" enum:"read,write-through" help:"read: the read workload (--access, --read-ratio, ...); write-through: write objects through the cluster, read each back at once, against writing straight to the under-store."`
+	WriteTarget     string   `name:"write-target" default:"auto" enum:"auto,gateway,sdk" help:"--mode write-through: write through the S3 gateway (PutObject) or the Go SDK (Put); auto: the gateway when the cluster runs one."`
+	Objects         int      `name:"objects" default:"${bench_objects}" help:"--mode write-through: objects (rounds) to write."`
+	ObjectSize      cli.Size `name:"object-size" placeholder:"SIZE" default:"${bench_object_size}" help:"--mode write-through: size of every object."`
+	GatewayEndpoint string   `name:"gateway-endpoint" placeholder:"URL" help:"--mode write-through: the S3 gateway to write through (default: the first member's S3 address, http)."`
+	GatewayKey      string   `name:"gateway-key" placeholder:"ACCESS:SECRET" default:"${dev_s3_key}" help:"--mode write-through: the key that signs gateway requests (--dev: the key its gateways accept)."`
 }
 
 // benchVars are the defaults benchCmd's tags interpolate.
 func benchVars() kong.Vars {
 	return kong.Vars{
-		"bench_threads":   strconv.Itoa(bench.DefaultThreads),
-		"bench_duration":  bench.DefaultDuration.String(),
-		"bench_files":     strconv.Itoa(bench.DefaultFiles),
-		"bench_file_size": cli.FormatSize(bench.DefaultFileSize),
-		"bench_read_size": cli.FormatSize(bench.DefaultReadSize),
-		"bench_access":    string(bench.DefaultAccess),
-		"bench_zipf_s":    strconv.FormatFloat(bench.DefaultZipfS, 'g', -1, 64),
-		"bench_prefix":    bench.DefaultPrefix,
-		"bench_retries":   strconv.Itoa(bench.DefaultRetries),
-		"dev_latency":     DevUnderstoreLatency.String(),
+		"bench_threads":     strconv.Itoa(bench.DefaultThreads),
+		"bench_duration":    bench.DefaultDuration.String(),
+		"bench_files":       strconv.Itoa(bench.DefaultFiles),
+		"bench_file_size":   cli.FormatSize(bench.DefaultFileSize),
+		"bench_read_size":   cli.FormatSize(bench.DefaultReadSize),
+		"bench_access":      string(bench.DefaultAccess),
+		"bench_zipf_s":      strconv.FormatFloat(bench.DefaultZipfS, 'g', -1, 64),
+		"bench_prefix":      bench.DefaultPrefix,
+		"bench_retries":     strconv.Itoa(bench.DefaultRetries),
+		"dev_latency":       DevUnderstoreLatency.String(),
+		"bench_objects":     strconv.Itoa(bench.DefaultWriteObjects),
+		"bench_object_size": cli.FormatSize(bench.DefaultWriteObjectSize),
+		"dev_s3_key":        DevS3Key,
 	}
 }
 
@@ -106,6 +116,9 @@ func (f *benchCmd) Run(env Env, src *cli.Sources) error {
 	if err := s.startCluster(ctx); err != nil {
 		return err
 	}
+	if f.Mode == modeWriteThrough {
+		return s.writeThrough(ctx)
+	}
 	if err := s.seedFiles(ctx); err != nil {
 		return err
 	}
@@ -133,6 +146,9 @@ func (f *benchCmd) config(src *cli.Sources) (bench.Config, error) {
 		return bench.Config{}, cli.Usagef(benchName, "--read-ratio %g: want (0, 1] or a percentage (0, 100]", f.ReadRatio)
 	}
 	if err := f.checkModes(src); err != nil {
+		return bench.Config{}, err
+	}
+	if err := f.checkWriteMode(src); err != nil {
 		return bench.Config{}, err
 	}
 	if f.Dev && !src.IsSet("understore-latency") {

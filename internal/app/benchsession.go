@@ -14,6 +14,7 @@ import (
 
 	"github.com/ringcache/ringcache/bench"
 	"github.com/ringcache/ringcache/client"
+	"github.com/ringcache/ringcache/gateway"
 	"github.com/ringcache/ringcache/internal/cli"
 	"github.com/ringcache/ringcache/node"
 	"github.com/ringcache/ringcache/understore"
@@ -98,10 +99,17 @@ func (s *benchSession) startCluster(ctx context.Context) error {
 		if dataDir == "" {
 			dataDir = filepath.Join(s.tmp, "data")
 		}
+		// Every node runs the S3 gateway, as under `ringcache dev`, with
+		// --gateway-key: the write-through mode writes through it.
+		keys, err := gateway.ParseKeys(f.GatewayKey)
+		if err != nil {
+			return cli.Usagef(benchName, "--gateway-key: %v", err)
+		}
 		startCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		cluster, err := node.StartLocalCluster(startCtx, node.LocalClusterConfig{
 			Nodes: f.Nodes, BaseDir: dataDir, UnderStore: s.store, Logger: s.log,
-			Template: node.Config{Capacity: f.Capacity.Bytes(), PageSize: f.PageSize.Bytes(), SyncInterval: f.SyncInterval},
+			Template: node.Config{Capacity: f.Capacity.Bytes(), PageSize: f.PageSize.Bytes(), SyncInterval: f.SyncInterval,
+				S3Addr: "127.0.0.1:0", S3: gateway.Config{Auth: gateway.AuthSigV4, Keys: keys}},
 		})
 		cancel()
 		if err != nil {
@@ -137,13 +145,12 @@ func (s *benchSession) printHeader() {
 	out, cfg := s.out, s.cfg
 	s.loadAvg = readLoadAvg()
 	fmt.Fprintf(out, "ringcache bench: %s\n", s.desc)
-	fmt.Fprintf(out, "under-store %s", s.underURL)
-	if s.f.Latency > 0 {
-		fmt.Fprintf(out, " + %s per request", s.f.Latency)
-		if s.f.Dev {
-			fmt.Fprint(out, " (like an object store; --understore-latency to change)")
-		}
+	if s.f.Mode == modeWriteThrough {
+		s.printUnderstore()
+		fmt.Fprintf(out, "\nseed %d (rerun with --seed %d); load average %s; GOMAXPROCS %d\n", cfg.Seed, int64(cfg.Seed), s.loadAvg, runtime.GOMAXPROCS(0))
+		return
 	}
+	s.printUnderstore()
 	fmt.Fprintf(out, "\nworkload: threads %d, %s, read ratio %g, %d files x %s, reads of %s, access %s",
 		cfg.Threads, runLength(cfg), cfg.ReadRatio, cfg.Files, cli.FormatSize(cfg.FileSize), cli.FormatSize(cfg.ReadSize), cfg.Access)
 	switch cfg.Access {
@@ -153,6 +160,18 @@ func (s *benchSession) printHeader() {
 		fmt.Fprintf(out, " (%d hot files)", cfg.PoolFiles)
 	}
 	fmt.Fprintf(out, "\nseed %d (rerun with --seed %d); load average %s; GOMAXPROCS %d\n", cfg.Seed, int64(cfg.Seed), s.loadAvg, runtime.GOMAXPROCS(0))
+}
+
+// printUnderstore prints the under-store and its added latency (no
+// newline).
+func (s *benchSession) printUnderstore() {
+	fmt.Fprintf(s.out, "under-store %s", s.underURL)
+	if s.f.Latency > 0 {
+		fmt.Fprintf(s.out, " + %s per request", s.f.Latency)
+		if s.f.Dev {
+			fmt.Fprint(s.out, " (like an object store; --understore-latency to change)")
+		}
+	}
 }
 
 // seedFiles writes the bench's files to the under-store and, against a

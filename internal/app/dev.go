@@ -24,6 +24,11 @@ import (
 // devName names the command in its usage errors.
 const devName = "ringcache dev"
 
+// DevS3Key is the ACCESS:SECRET the gateways of `ringcache dev` and
+// `ringcache bench --dev` accept unless told otherwise (a development key,
+// printed in the banner).
+const DevS3Key = "ringcache:ringcache"
+
 // devCmd is `ringcache dev`: a local cluster in one process.
 type devCmd struct {
 	configFlag `embed:""`
@@ -38,7 +43,7 @@ type devCmd struct {
 	HTTPAddr     string        `name:"http-addr" default:"127.0.0.1:7180" placeholder:"ADDR" help:"HTTP address of node 0; node i uses port+i."`
 	S3Addr       string        `name:"s3-addr" default:"127.0.0.1:7200" placeholder:"ADDR" help:"S3 gateway address of node 0; node i uses port+i."`
 	S3Auth       string        `name:"s3-auth" default:"sigv4" enum:"sigv4,none" help:"Gateway authentication: sigv4 or none."`
-	S3Keys       []string      `name:"s3-keys" default:"ringcache:ringcache" placeholder:"ACCESS:SECRET" help:"Keys the gateways accept (comma separated)."`
+	S3Keys       []string      `name:"s3-keys" default:"${dev_s3_key}" placeholder:"ACCESS:SECRET" help:"Keys the gateways accept (comma separated)."`
 	SyncInterval time.Duration `name:"sync-interval" default:"10s" help:"How long file metadata is trusted."`
 	TLS          bool          `name:"tls" help:"Serve mTLS on gRPC and HTTPS on HTTP and S3 with a development CA and certificates in --certs-dir (made once, then reused); the banner prints the client flags."`
 	CertsDir     string        `name:"certs-dir" default:"./ringcache-dev/certs" placeholder:"DIR" help:"With --tls: the CA, node, client and admin certificates."`
