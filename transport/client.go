@@ -171,12 +171,11 @@ func (c *Client) dialOptions() []grpc.DialOption {
 	if c.cfg.TLS != nil {
 		unary = append(unary, tlsUnauthenticated) // innermost: the retry sees its code
 	}
-	opts := []grpc.DialOption{
+	opts := append([]grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(Codec{})),
-		clientLimits(),
 		grpc.WithChainUnaryInterceptor(unary...),
 		grpc.WithChainStreamInterceptor(stream...),
-	}
+	}, clientLimits()...)
 	if c.cfg.TLS != nil {
 		opts = append(opts, grpc.WithTransportCredentials(credentials.NewTLS(c.cfg.TLS)))
 	} else {

@@ -274,7 +274,7 @@ func writePart(ctx context.Context, f *os.File, r io.Reader, size int64) (PartIn
 		return PartInfo{}, err
 	}
 	h := md5.New()
-	if _, err := io.Copy(f, io.TeeReader(newExactReader(ctx, r, size), h)); err != nil {
+	if _, err := copyToFile(f, io.TeeReader(newExactReader(ctx, r, size), h)); err != nil {
 		return PartInfo{}, err
 	}
 	sum := h.Sum(nil)

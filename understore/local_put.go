@@ -107,7 +107,7 @@ func (s *local) writeTemp(ctx context.Context, f *os.File, tmp, p string, r io.R
 
 func (s *local) fillTemp(ctx context.Context, f *os.File, tmp, p string, r io.Reader, size int64) (fs.FileInfo, error) {
 	const op = "put"
-	n, err := io.Copy(f, io.LimitReader(ctxReader{ctx, r}, size))
+	n, err := copyToFile(f, io.LimitReader(ctxReader{ctx, r}, size))
 	if err != nil {
 		return nil, localErr(op, p, err)
 	}

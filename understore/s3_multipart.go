@@ -98,7 +98,7 @@ func spoolPart(ctx context.Context, r io.Reader, size int64) (*os.File, error) {
 		return nil, err
 	}
 	os.Remove(f.Name()) // the open descriptor keeps the data; a crash leaves nothing
-	if _, err := io.Copy(f, newExactReader(ctx, r, size)); err != nil {
+	if _, err := copyToFile(f, newExactReader(ctx, r, size)); err != nil {
 		f.Close()
 		return nil, err
 	}
