@@ -257,11 +257,13 @@ Try it (another terminal):
 S3 (any node answers for any object; path-style):
 %[6]s  %[12]s --endpoint-url %[8]s://%[7]s s3 ls s3://lake/ --recursive
   %[12]s --endpoint-url %[8]s://%[7]s s3 cp s3://%[2]s /tmp/part.parquet
+  %[12]s --endpoint-url %[8]s://%[7]s s3 cp /tmp/part.parquet s3://lake/copy/part.parquet   # write-through: cached at once
 
 Go SDK:
   c, _ := client.New(ctx, client.Config{Seeds: []string{%[4]q}%[13]s})
   f, _ := c.Open(ctx, %[2]q)
   n, _ := f.ReadAt(buf, 0)
+  v, _ := c.Put(ctx, "lake/copy/data.bin", bytes.NewReader(data), int64(len(data))) // with TLS: an admin certificate
 
 Ctrl-C stops the cluster.
 `, strings.Join(seeds, ","), p, first.http, first.grpc, samplelake.TablePrefix, awsEnv(b.s3Auth, b.access, b.secret), first.s3,
