@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,23 +203,61 @@ func (s *spool) dropUpload(dir string) {
 	os.RemoveAll(dir)
 }
 
-// concatReader reads spooled parts one after another.
-func concatReader(parts []spooledPart) (io.Reader, func(), error) {
-	var rs []io.Reader
-	var fs []*os.File
-	closeAll := func() {
-		for _, f := range fs {
-			f.Close()
-		}
-	}
+// partsReader reads spooled parts as one object, at any offset (the page
+// fill reads pages in parallel).
+type partsReader struct {
+	files []*os.File
+	ends  []int64 // ends[i] is the object offset where part i ends
+	size  int64
+}
+
+// openParts opens the spooled parts of a completed upload, in order.
+func openParts(parts []spooledPart) (*partsReader, error) {
+	r := &partsReader{}
 	for _, p := range parts {
 		f, err := os.Open(p.name)
 		if err != nil {
-			closeAll()
-			return nil, nil, err
+			r.close()
+			return nil, err
 		}
-		fs = append(fs, f)
-		rs = append(rs, f)
+		r.size += p.size
+		r.files = append(r.files, f)
+		r.ends = append(r.ends, r.size)
 	}
-	return io.MultiReader(rs...), closeAll, nil
+	return r, nil
+}
+
+func (r *partsReader) close() {
+	for _, f := range r.files {
+		f.Close()
+	}
+}
+
+// ReadAt reads len(p) bytes at off, across part boundaries.
+func (r *partsReader) ReadAt(p []byte, off int64) (int, error) {
+	done := 0
+	for done < len(p) {
+		at := off + int64(done)
+		i, _ := slices.BinarySearch(r.ends, at+1)
+		if i >= len(r.files) {
+			return done, io.EOF
+		}
+		start := r.ends[i] - partSize(r, i)
+		k, err := r.files[i].ReadAt(p[done:min(len(p), done+int(r.ends[i]-at))], at-start)
+		done += k
+		if err != nil && !errors.Is(err, io.EOF) {
+			return done, err
+		}
+		if k == 0 {
+			return done, io.ErrUnexpectedEOF
+		}
+	}
+	return done, nil
+}
+
+func partSize(r *partsReader, i int) int64 {
+	if i == 0 {
+		return r.ends[0]
+	}
+	return r.ends[i] - r.ends[i-1]
 }

@@ -95,9 +95,9 @@ func (n *Node) putHere(ctx context.Context, p string, body io.Reader, size int64
 	if err != nil {
 		return understore.ObjectInfo{}, err
 	}
-	var pages io.Reader
+	var pages io.ReaderAt
 	if sf.complete() && info.Size == size {
-		pages = io.NewSectionReader(sf.f, 0, size)
+		pages = sf.f
 	}
 	n.commitWrite(ctx, p, info, pages)
 	return info, nil
@@ -106,7 +106,7 @@ func (n *Node) putHere(ctx context.Context, p string, body io.Reader, size int64
 // commitWrite makes an acknowledged write visible: the new version
 // recorded here (with its pages from fill, when given), and every other
 // member told to drop the path. It runs under the path's write lock.
-func (n *Node) commitWrite(ctx context.Context, p string, info understore.ObjectInfo, fill io.Reader) {
+func (n *Node) commitWrite(ctx context.Context, p string, info understore.ObjectInfo, fill io.ReaderAt) {
 	now := n.now()
 	n.meta.wrote(p, now)
 	if !isMarker(p) {
@@ -126,25 +126,42 @@ func (n *Node) commitWrite(ctx context.Context, p string, info understore.Object
 	n.announce(ctx, p)
 }
 
-// fillPages cuts a written version's bytes into its pages. A page that
-// cannot be stored (the store full of pinned pages, a disk error) ends the
-// fill: later reads fetch the rest.
-func (n *Node) fillPages(m storage.FileMeta, r io.Reader) {
+// fillWorkers is how many pages of a written version are stored at once:
+// storing a page is a few syscalls and a journal record (group-committed),
+// so a handful in flight keeps the disk busy instead of waiting on each.
+const fillWorkers = 4
+
+// fillPages cuts a written version's bytes (read from r at their offsets)
+// into its pages. A page that cannot be stored (the store full of pinned
+// pages, a disk error) is logged and skipped: later reads fetch it.
+func (n *Node) fillPages(m storage.FileMeta, r io.ReaderAt) {
 	ps := n.cfg.PageSize
-	buf := make([]byte, ps)
-	for i := range pagefetch.PageCount(m.Size, ps) {
-		l := pagefetch.PageLen(m.Size, ps, i)
-		if _, err := io.ReadFull(r, buf[:l]); err != nil {
-			n.log.Warn("fill written pages", "path", m.Path, "page", i, "err", err)
-			return
-		}
-		if err := n.store.PutPage(storage.PageKey{File: m.ID, Version: m.Version, Index: i}, buf[:l]); err != nil {
-			if !errors.Is(err, storage.ErrStaleVersion) {
-				n.log.Warn("fill written pages", "path", m.Path, "page", i, "err", err)
+	count := pagefetch.PageCount(m.Size, ps)
+	next := make(chan uint32)
+	var wg sync.WaitGroup
+	for range min(fillWorkers, int(count)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, ps)
+			for i := range next {
+				l := pagefetch.PageLen(m.Size, ps, i)
+				if _, err := r.ReadAt(buf[:l], int64(i)*ps); err != nil && !(errors.Is(err, io.EOF) && int64(l) == m.Size-int64(i)*ps) {
+					n.log.Warn("fill written pages", "path", m.Path, "page", i, "err", err)
+					continue
+				}
+				if err := n.store.PutPage(storage.PageKey{File: m.ID, Version: m.Version, Index: i}, buf[:l]); err != nil &&
+					!errors.Is(err, storage.ErrStaleVersion) {
+					n.log.Warn("fill written pages", "path", m.Path, "page", i, "err", err)
+				}
 			}
-			return
-		}
+		}()
 	}
+	for i := range count {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // dropLocal forgets this node's cached version and metadata of p.
@@ -288,18 +305,13 @@ func (n *Node) completeHere(ctx context.Context, p, id string, parts []understor
 	for i, pt := range parts {
 		nums[i], etags[i] = pt.Number, pt.ETag
 	}
-	var fill io.Reader
+	var fill io.ReaderAt
 	if spooled, ok := n.spool.parts(dir, nums, etags); ok {
-		var total int64
-		for _, s := range spooled {
-			total += s.size
-		}
-		if total == info.Size {
-			r, closeAll, err := concatReader(spooled)
-			if err == nil {
-				defer closeAll()
-				fill = r
-			}
+		if r, err := openParts(spooled); err == nil && r.size == info.Size {
+			defer r.close()
+			fill = r
+		} else if err == nil {
+			r.close()
 		}
 	}
 	n.commitWrite(ctx, p, info, fill)
