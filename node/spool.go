@@ -56,6 +56,10 @@ type spoolFile struct {
 	want    int64
 	reserve int64
 	broken  error
+	// copying counts a pipe's copy goroutine (spoolpipe.go): the file is
+	// closed only once it is done.
+	copying sync.WaitGroup
+	piped   *spoolPipe // set by pipe
 }
 
 // create starts a spool file for a body of size bytes, or returns nil
@@ -105,6 +109,12 @@ func (sf *spoolFile) discard() {
 	if sf == nil {
 		return
 	}
+	if sf.piped != nil {
+		// The write failed or was cancelled: the copy stops after the
+		// read it is in.
+		sf.piped.finish(errWriteAborted)
+	}
+	sf.copying.Wait()
 	name := sf.f.Name()
 	sf.f.Close()
 	os.Remove(name)
@@ -115,6 +125,7 @@ func (sf *spoolFile) discard() {
 // keepAs moves a complete part file to name (its room stays reserved
 // until the upload's directory is dropped).
 func (sf *spoolFile) keepAs(name string) error {
+	sf.copying.Wait()
 	if err := sf.f.Close(); err != nil {
 		os.Remove(sf.f.Name())
 		sf.s.used.Add(-sf.reserve)

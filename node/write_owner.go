@@ -87,7 +87,7 @@ func (n *Node) putHere(ctx context.Context, p string, body io.Reader, size int64
 	}
 	r := body
 	if sf != nil {
-		r = io.TeeReader(body, sf)
+		r = sf.pipe(ctx, body, size)
 	}
 	info, err := w.Put(ctx, p, r, size)
 	n.metrics.understoreReq.WithLabelValues("put", understoreResult(err)).Inc()
@@ -268,7 +268,7 @@ func (n *Node) uploadPartHere(ctx context.Context, p, id string, num int, body i
 	}
 	r := body
 	if sf != nil {
-		r = io.TeeReader(body, sf)
+		r = sf.pipe(ctx, body, size)
 	}
 	part, err := mp.UploadPart(ctx, p, id, num, r, size)
 	n.metrics.understoreReq.WithLabelValues("upload_part", understoreResult(err)).Inc()
