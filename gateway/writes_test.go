@@ -135,15 +135,7 @@ func TestClientWritesTLS(t *testing.T) {
 			"up/sub/deep/e.bin":  {},
 			"up/odd name +ü.txt": []byte("odd\n"),
 		}
-		for name, b := range files {
-			p := filepath.Join(src, filepath.FromSlash(name))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
+		writeFiles(t, src, files)
 		_, other := c.owners(t, "lake/cli/multi.bin")
 		cli := func(i int, args ...string) []byte {
 			return runTool(t, env, awsBin, append([]string{"--endpoint-url", c.endpoint(i)}, args...)...)

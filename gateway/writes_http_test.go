@@ -1,0 +1,255 @@
+package gateway_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/minio/minio-go/v7"
+	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/ringcache/ringcache/node"
+	"github.com/ringcache/ringcache/understore"
+)
+
+// Writes over plain HTTP through a three-node cluster over versitygw:
+// minio-go (its streaming signature, signed per chunk, is sent only over
+// plain HTTP), rclone, and the faults: a client gone mid-body, an
+// under-store failing the commit, a chunk whose signature does not match.
+func TestClientWritesHTTP(t *testing.T) {
+	reqs := &requestLog{}
+	c := s3ClusterWith(t, 3, "sigv4", func(cfg *node.Config) { cfg.Logger = slog.New(reqs) })
+	ctx := context.Background()
+
+	minioAt := func(t *testing.T, i int, rec *recorder) *minio.Client {
+		u, _ := url.Parse(c.endpoint(i))
+		rec.base = c.transport(t)
+		mc, err := minio.New(u.Host, &minio.Options{Creds: miniocreds.NewStaticV4(testAccess, testSecret, ""),
+			Region: "us-east-1", BucketLookup: minio.BucketLookupPath, Transport: rec, MaxRetries: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mc
+	}
+
+	t.Run("minio-go", func(t *testing.T) {
+		rec := &recorder{}
+		owner, other := c.owners(t, "lake/minio/multi.bin")
+		for _, tc := range []struct {
+			key  string
+			size int
+			via  int
+			opts minio.PutObjectOptions
+		}{
+			{"minio/small.bin", 3<<20 + 5, other, minio.PutObjectOptions{}},
+			{"minio/small.bin", 1 << 20, owner, minio.PutObjectOptions{}}, // a new version
+			{"minio/multi.bin", multiSize, other, minio.PutObjectOptions{PartSize: partSize}},
+			{"minio/md5.bin", 300 << 10, owner, minio.PutObjectOptions{SendContentMd5: true}},
+		} {
+			data := randomBytes(uint64(500+tc.size), tc.size)
+			info, err := minioAt(t, tc.via, rec).PutObject(ctx, "lake", tc.key, bytes.NewReader(data), int64(len(data)), tc.opts)
+			if err != nil {
+				t.Fatalf("PutObject %s through node %d: %v", tc.key, tc.via, err)
+			}
+			if info.Size != int64(len(data)) {
+				t.Errorf("PutObject %s: size %d", tc.key, info.Size)
+			}
+			c.checkEverywhere(t, tc.key, data, true)
+		}
+		forms := reqs.bodies("/lake/minio/")
+		t.Logf("minio-go bodies: %v (sent %q)", forms, rec.bodySHA256s())
+		if n := forms["STREAMING-AWS4-HMAC-SHA256-PAYLOAD"] + forms["STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"]; n < 5 {
+			t.Errorf("minio-go over HTTP: bodies %v, want its streaming signature on every put and part", forms)
+		}
+	})
+
+	t.Run("bad chunk signature", func(t *testing.T) {
+		old := randomBytes(600, 200<<10)
+		key := "bad/sig.bin"
+		c.put(t, "lake/"+key, old)
+		c.checkEverywhere(t, key, old, false)
+		for i := range c.lc.Nodes {
+			rec := &recorder{}
+			rec.setCorrupt(func(r *http.Request) bool { return r.Method == http.MethodPut }, 3000)
+			_, err := minioAt(t, i, rec).PutObject(ctx, "lake", key, bytes.NewReader(randomBytes(601, 200<<10)), 200<<10, minio.PutObjectOptions{})
+			if code := minio.ToErrorResponse(err).Code; code != "SignatureDoesNotMatch" {
+				t.Errorf("a chunk corrupted after minio-go signed it, through node %d: %v, want SignatureDoesNotMatch", i, err)
+			}
+			if s := rec.bodySHA256s(); len(s) == 0 || !strings.HasPrefix(s[0], "STREAMING-AWS4-HMAC-SHA256-PAYLOAD") {
+				t.Errorf("the corrupted put was sent as %q", s)
+			}
+		}
+		c.checkEverywhere(t, key, old, false)
+		rec := &recorder{}
+		rec.setCorrupt(func(r *http.Request) bool { return r.Method == http.MethodPut }, 150<<10)
+		_, err := minioAt(t, 2, rec).PutObject(ctx, "lake", "bad/signew.bin", bytes.NewReader(randomBytes(602, 200<<10)), 200<<10, minio.PutObjectOptions{})
+		if code := minio.ToErrorResponse(err).Code; code != "SignatureDoesNotMatch" {
+			t.Errorf("corrupted put of a new key: %v, want SignatureDoesNotMatch", err)
+		}
+		c.checkAbsent(t, "bad/signew.bin")
+	})
+
+	t.Run("rclone", func(t *testing.T) {
+		rclone := needTool(t, "rclone", "apt-get install rclone")
+		_, other := c.owners(t, "lake/rclone/multi.bin")
+		env := toolEnv(t, "RCLONE_CONFIG="+filepath.Join(t.TempDir(), "rclone.conf"), "RCLONE_S3_PROVIDER=Other",
+			"RCLONE_S3_ENDPOINT="+c.endpoint(other), "RCLONE_S3_ACCESS_KEY_ID="+testAccess, "RCLONE_S3_SECRET_ACCESS_KEY="+testSecret,
+			"RCLONE_S3_FORCE_PATH_STYLE=true", "RCLONE_S3_REGION=us-east-1")
+		src := t.TempDir()
+		files := map[string][]byte{"multi.bin": randomBytes(700, multiSize), "small.txt": []byte("small\n"), "sub/x.bin": randomBytes(701, 70000)}
+		writeFiles(t, src, files)
+		runTool(t, env, rclone, "copy", "--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M", src, ":s3:lake/rclone")
+		for name, b := range files {
+			c.checkEverywhere(t, "rclone/"+name, b, true)
+		}
+		if ops := reqs.ops("/lake/rclone/"); ops["UploadPart"] != 3 || ops["CompleteMultipartUpload"] != 1 {
+			t.Errorf("rclone: %v, want one multipart upload of 3 parts", ops)
+		}
+		down := t.TempDir()
+		runTool(t, env, rclone, "copy", ":s3:lake/rclone", down)
+		for name, b := range files {
+			mustEqual(t, "rclone copy down "+name, readFile(t, filepath.Join(down, filepath.FromSlash(name))), b)
+		}
+	})
+
+	t.Run("client gone mid-body", func(t *testing.T) {
+		old := randomBytes(800, 2*pageSize+3)
+		key := "fault/gone.bin"
+		c.put(t, "lake/"+key, old)
+		c.checkEverywhere(t, key, old, false) // every node has seen the old version
+		owner, other := c.owners(t, "lake/"+key)
+		for _, i := range []int{other, owner} {
+			before := c.s3Requests(t, "PutObject")
+			full := randomBytes(801, 1<<20)
+			halfPut(t, c.endpoint(i), "/lake/"+key, full)
+			// The gateway answers the request (in its metrics) once the node
+			// has dropped the write.
+			waitFor(t, "the cut PutObject to end", 10*time.Second, func() bool { return c.s3Requests(t, "PutObject") > before })
+			c.checkEverywhere(t, key, old, false)
+		}
+	})
+
+	t.Run("under-store fails the commit", func(t *testing.T) {
+		injected := fmt.Errorf("%w: injected 500 InternalError at the commit", understore.ErrUnavailable)
+		old := randomBytes(900, pageSize+9)
+		key := "fault/commit.bin"
+		c.put(t, "lake/"+key, old)
+		c.checkEverywhere(t, key, old, false)
+		owner, other := c.owners(t, "lake/"+key)
+		c.store.failWrites(func(op, p string) error {
+			if p == "lake/"+key && (op == "Put" || op == "CompleteUpload") {
+				return injected
+			}
+			return nil
+		})
+		defer c.store.failWrites(nil)
+		news := randomBytes(901, multiSize)
+		for _, i := range []int{other, owner} {
+			cl := c.sdkAt(t, i, nil, false)
+			_, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String(key), Body: bytes.NewReader(news[:pageSize*2])})
+			if err == nil {
+				t.Fatalf("PutObject through node %d with the under-store failing: no error", i)
+			}
+			t.Logf("PutObject through node %d, under-store failing: %v", i, err)
+			c.checkEverywhere(t, key, old, false)
+		}
+
+		// A multipart upload whose Complete fails: the old object stays; the
+		// upload can be completed once the under-store is back, and then
+		// the new bytes are served from the owner's pages.
+		cl := c.sdkAt(t, other, nil, false)
+		up, err := cl.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("lake"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []types.CompletedPart
+		for n, off := int32(1), 0; off < len(news); n, off = n+1, off+partSize {
+			end := min(off+partSize, len(news))
+			p, err := c.sdkAt(t, int(n)%3, nil, false).UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("lake"), Key: aws.String(key),
+				UploadId: up.UploadId, PartNumber: aws.Int32(n), Body: bytes.NewReader(news[off:end])})
+			if err != nil {
+				t.Fatalf("UploadPart %d: %v", n, err)
+			}
+			parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: p.ETag})
+		}
+		complete := &s3.CompleteMultipartUploadInput{Bucket: aws.String("lake"), Key: aws.String(key), UploadId: up.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}
+		if _, err := cl.CompleteMultipartUpload(ctx, complete); err == nil {
+			t.Fatal("CompleteMultipartUpload with the under-store failing: no error")
+		} else {
+			t.Logf("CompleteMultipartUpload, under-store failing: %v", err)
+		}
+		c.checkEverywhere(t, key, old, false)
+		c.store.failWrites(nil)
+		if _, err := cl.CompleteMultipartUpload(ctx, complete); err != nil {
+			t.Fatalf("CompleteMultipartUpload again, under-store back: %v", err)
+		}
+		c.checkEverywhere(t, key, news, true)
+	})
+}
+
+// halfPut sends a signed PutObject of body to the gateway at endpoint over
+// raw TCP: its headers with Content-Length len(body), then half the body,
+// then it closes the connection.
+func halfPut(t *testing.T, endpoint, path string, body []byte) {
+	t.Helper()
+	host := strings.TrimPrefix(endpoint, "http://")
+	r, err := http.NewRequest(http.MethodPut, endpoint+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	if err := v4.NewSigner().SignHTTP(context.Background(), aws.Credentials{AccessKeyID: testAccess, SecretAccessKey: testSecret},
+		r, "UNSIGNED-PAYLOAD", "s3", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	var b strings.Builder
+	fmt.Fprintf(&b, "PUT %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %s\r\n", path, host, strconv.Itoa(len(body)))
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	w := bufio.NewWriter(conn)
+	w.WriteString(b.String())
+	w.Write(body[:len(body)/2])
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeFiles writes files (slash-separated names under dir).
+func writeFiles(t testing.TB, dir string, files map[string][]byte) {
+	t.Helper()
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
