@@ -124,6 +124,7 @@ func (c *cluster) sdkAt(t testing.TB, i int, rec *recorder, retry bool) *s3.Clie
 		// What config.LoadDefaultConfig resolves when nothing is set
 		// (s3.New alone leaves it unset: no checksums at all).
 		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
 	}, func(o *s3.Options) {
 		if !retry {
 			o.RetryMaxAttempts = 1

@@ -127,6 +127,33 @@ func TestClientWritesHTTP(t *testing.T) {
 		}
 	})
 
+	t.Run("s3cmd", func(t *testing.T) {
+		s3cmd := needTool(t, "s3cmd", "apt-get install s3cmd")
+		_, other := c.owners(t, "lake/s3cmd/multi.bin")
+		host := strings.TrimPrefix(c.endpoint(other), "http://")
+		cfg := filepath.Join(t.TempDir(), "s3cfg")
+		conf := fmt.Sprintf("[default]\naccess_key = %s\nsecret_key = %s\nhost_base = %s\nhost_bucket = %s\n"+
+			"use_https = False\nsignature_v2 = False\nbucket_location = us-east-1\n", testAccess, testSecret, host, host)
+		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		src := t.TempDir()
+		files := map[string][]byte{"multi.bin": randomBytes(750, multiSize), "small.txt": []byte("s3cmd\n")}
+		writeFiles(t, src, files)
+		env := toolEnv(t)
+		for name := range files {
+			runTool(t, env, s3cmd, "-c", cfg, "--no-progress", "--multipart-chunk-size-mb=5", "put", filepath.Join(src, name), "s3://lake/s3cmd/"+name)
+		}
+		for name, b := range files {
+			c.checkEverywhere(t, "s3cmd/"+name, b, true)
+		}
+		if ops := reqs.ops("/lake/s3cmd/"); ops["UploadPart"] != 3 || ops["CompleteMultipartUpload"] != 1 {
+			t.Errorf("s3cmd: %v, want one multipart upload of 3 parts", ops)
+		}
+		runTool(t, env, s3cmd, "-c", cfg, "--no-progress", "del", "s3://lake/s3cmd/small.txt")
+		c.checkAbsent(t, "s3cmd/small.txt")
+	})
+
 	t.Run("client gone mid-body", func(t *testing.T) {
 		old := randomBytes(800, 2*pageSize+3)
 		key := "fault/gone.bin"

@@ -173,6 +173,32 @@ func TestClientWritesTLS(t *testing.T) {
 		cli(1, "s3", "sync", "--only-show-errors", filepath.Join(src, "up"), "s3://lake/cli/sync/")
 		c.checkEverywhere(t, "cli/sync/sub/b.bin", changed, true)
 
+		// Down again with ranged, parallel GETs (5 MiB pieces).
+		out := filepath.Join(t.TempDir(), "multi.bin")
+		cli(0, "s3", "cp", "--only-show-errors", "s3://lake/cli/multi.bin", out)
+		mustEqual(t, "s3 cp down cli/multi.bin", readFile(t, out), files["multi.bin"])
+		// A copy inside the lake (below the multipart threshold: CopyObject;
+		// above it the CLI copies with UploadPartCopy, which the gateway
+		// does not implement).
+		cli(1, "s3", "cp", "--only-show-errors", "s3://lake/cli/sync/sub/b.bin", "s3://lake/cli/copied.bin")
+		c.checkEverywhere(t, "cli/copied.bin", changed, false)
+		// rm --recursive (a DeleteObject per key) and s3api delete-objects
+		// (DeleteObjects; botocore sends a CRC32 of the body, not a
+		// Content-MD5): every node answers 404 at once.
+		before = reqs.ops("/lake") // DeleteObjects is a POST of /lake
+		cli(2, "s3", "rm", "--only-show-errors", "--recursive", "s3://lake/cli/sync/")
+		cli(0, "s3api", "delete-objects", "--bucket", "lake", "--delete", `{"Objects":[{"Key":"cli/copied.bin"},{"Key":"cli/multi.bin"}]}`)
+		for name := range files {
+			if rest, ok := strings.CutPrefix(name, "up/"); ok {
+				c.checkAbsent(t, "cli/sync/"+rest)
+			}
+		}
+		c.checkAbsent(t, "cli/copied.bin")
+		c.checkAbsent(t, "cli/multi.bin")
+		if after := reqs.ops("/lake"); after["DeleteObjects"]-before["DeleteObjects"] != 1 || after["DeleteObject"]-before["DeleteObject"] != 5 {
+			t.Errorf("aws s3 rm --recursive, s3api delete-objects: %v then %v, want 5 DeleteObject and one DeleteObjects", before, after)
+		}
+
 		forms := reqs.bodies("/lake/cli/")
 		t.Logf("aws CLI bodies: %v", forms)
 		if forms["STREAMING-UNSIGNED-PAYLOAD-TRAILER"] == 0 {
@@ -196,9 +222,9 @@ func TestClientWritesTLS(t *testing.T) {
 			"boto3/put.bin":     randomBytes(402, 200<<10+1),
 		}
 		args := []string{script}
-		for k, b := range objs {
+		for _, k := range []string{"boto3/default.bin", "boto3/sha256.bin", "boto3/put.bin"} { // the script's order
 			p := filepath.Join(dir, filepath.Base(k))
-			if err := os.WriteFile(p, b, 0o644); err != nil {
+			if err := os.WriteFile(p, objs[k], 0o644); err != nil {
 				t.Fatal(err)
 			}
 			args = append(args, p, k)
@@ -209,6 +235,9 @@ func TestClientWritesTLS(t *testing.T) {
 		t.Logf("boto3: %s", out)
 		for k, b := range objs {
 			c.checkEverywhere(t, k, b, true)
+		}
+		for _, k := range []string{"boto3/default.bin", "boto3/sha256.bin"} {
+			mustEqual(t, "boto3 download_file "+k, readFile(t, filepath.Join(dir, filepath.Base(k))+".down"), objs[k])
 		}
 		forms := reqs.bodies("/lake/boto3/")
 		if forms["STREAMING-UNSIGNED-PAYLOAD-TRAILER"] < 5 {
@@ -254,7 +283,8 @@ func needBoto3(t testing.TB) string {
 // boto3WriteScript uploads its (file, key) argument pairs to the gateway
 // GW_ENDPOINT: the first with upload_file's defaults (multipart, CRC32),
 // the second with upload_file and ChecksumAlgorithm SHA256, the rest with
-// put_object; it prints each answer's checksums.
+// put_object; it prints each answer's checksums and downloads the first
+// two back to FILE.down.
 const boto3WriteScript = `
 import json, os, sys
 import boto3
@@ -276,5 +306,6 @@ for f, k in pairs[2:]:
 for f, k in pairs[:2]:
     h = s3.head_object(Bucket="lake", Key=k)
     res[k] = {"size": h["ContentLength"], "etag": h["ETag"]}
+    s3.download_file("lake", k, f + ".down", Config=tc)
 json.dump(res, sys.stdout)
 `
