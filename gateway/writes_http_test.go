@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,8 +14,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +28,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	miniocreds "github.com/minio/minio-go/v7/pkg/credentials"
 
+	"github.com/ringcache/ringcache/internal/testseed"
 	"github.com/ringcache/ringcache/node"
 	"github.com/ringcache/ringcache/understore"
 )
@@ -279,4 +285,164 @@ func writeFiles(t testing.TB, dir string, files map[string][]byte) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestWritesSeenEverywhere: what a write changes besides the bytes is seen
+// at once on every node too — listings (cached for the sync interval,
+// dropped by every write), HEAD's ETag and size (the under-store's) — and
+// concurrent writers of one key through different nodes leave every node
+// serving what the under-store holds. Multipart uploads that go wrong
+// (a part cut mid-body, a part with a bad Content-MD5, an abort) leave no
+// part, no object and no upload behind.
+func TestWritesSeenEverywhere(t *testing.T) {
+	c := s3Cluster(t, 3, "sigv4")
+	ctx := context.Background()
+	clients := []*s3.Client{c.sdkAt(t, 0, nil, false), c.sdkAt(t, 1, nil, false), c.sdkAt(t, 2, nil, false)}
+	list := func(cl *s3.Client) []string {
+		keys, _, _ := listV2(t, cl, &s3.ListObjectsV2Input{Bucket: aws.String("lake"), Prefix: aws.String("seen/")})
+		return keys
+	}
+
+	t.Run("listings and HEAD", func(t *testing.T) {
+		c.put(t, "lake/seen/a.txt", []byte("a"))
+		for _, cl := range clients {
+			if got := list(cl); !slices.Equal(got, []string{"seen/a.txt"}) {
+				t.Fatalf("listing before the writes: %q", got)
+			}
+		}
+		data := randomBytes(1000, pageSize+1)
+		put, err := clients[1].PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String("seen/b.bin"), Body: bytes.NewReader(data)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := c.raw.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("lake"), Key: aws.String("seen/b.bin")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(put.ETag) != aws.ToString(raw.ETag) {
+			t.Errorf("PutObject answered ETag %s, versitygw holds %s", aws.ToString(put.ETag), aws.ToString(raw.ETag))
+		}
+		for i, cl := range clients {
+			if got := list(cl); !slices.Equal(got, []string{"seen/a.txt", "seen/b.bin"}) {
+				t.Errorf("node %d lists %q right after the PUT", i, got)
+			}
+			h, err := cl.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("lake"), Key: aws.String("seen/b.bin")})
+			if err != nil {
+				t.Fatalf("HEAD through node %d: %v", i, err)
+			}
+			if aws.ToString(h.ETag) != aws.ToString(raw.ETag) || aws.ToInt64(h.ContentLength) != int64(len(data)) ||
+				!aws.ToTime(h.LastModified).Equal(aws.ToTime(raw.LastModified)) {
+				t.Errorf("HEAD through node %d: %s %d %v; versitygw: %s %d %v", i, aws.ToString(h.ETag), aws.ToInt64(h.ContentLength),
+					aws.ToTime(h.LastModified), aws.ToString(raw.ETag), aws.ToInt64(raw.ContentLength), aws.ToTime(raw.LastModified))
+			}
+		}
+		if _, err := clients[2].DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("lake"), Delete: &types.Delete{
+			Objects: []types.ObjectIdentifier{{Key: aws.String("seen/a.txt")}, {Key: aws.String("seen/b.bin")}}}}); err != nil {
+			t.Fatal(err)
+		}
+		for i, cl := range clients {
+			if got := list(cl); len(got) != 0 {
+				t.Errorf("node %d lists %q right after the delete", i, got)
+			}
+		}
+		c.checkAbsent(t, "seen/a.txt")
+		c.checkAbsent(t, "seen/b.bin")
+	})
+
+	t.Run("concurrent writers of one key", func(t *testing.T) {
+		seed := testseed.New(t)
+		key := "seen/race.bin"
+		versions := map[string][]byte{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for w := range 6 {
+			wg.Go(func() {
+				for j := range 3 {
+					b := randomBytes(seed+uint64(w*10+j), pageSize/2+w*1000+j)
+					_, err := c.sdkAt(t, w%3, nil, true).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String(key), Body: bytes.NewReader(b)})
+					if err != nil {
+						t.Errorf("writer %d: %v", w, err)
+						return
+					}
+					mu.Lock()
+					versions[md5hex(b)] = b
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		out, err := c.raw.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("lake"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := readAll(t, out.Body)
+		if _, ok := versions[md5hex(last)]; !ok {
+			t.Fatalf("versitygw holds %d bytes that no writer wrote (seed %d)", len(last), seed)
+		}
+		c.checkEverywhere(t, key, last, true)
+	})
+
+	t.Run("multipart that goes wrong", func(t *testing.T) {
+		key := "seen/mp.bin"
+		cl := clients[1]
+		up, err := cl.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("lake"), Key: aws.String(key)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p1 := randomBytes(1100, partSize)
+		r1, err := clients[0].UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("lake"), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: aws.Int32(1), Body: bytes.NewReader(p1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Part 2 cut mid-body, through each node.
+		for i := range c.lc.Nodes {
+			before := c.s3Requests(t, "UploadPart")
+			halfPut(t, c.endpoint(i), "/lake/"+key+"?partNumber=2&uploadId="+url.QueryEscape(aws.ToString(up.UploadId)), randomBytes(1101, 1<<20))
+			waitFor(t, "the cut UploadPart to end", 10*time.Second, func() bool { return c.s3Requests(t, "UploadPart") > before })
+		}
+		// Part 3 with a Content-MD5 that is not its own.
+		wrong := md5.Sum([]byte("not the part"))
+		_, err = clients[2].UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("lake"), Key: aws.String(key), UploadId: up.UploadId,
+			PartNumber: aws.Int32(3), Body: bytes.NewReader(randomBytes(1102, 1000)), ContentMD5: aws.String(base64.StdEncoding.EncodeToString(wrong[:]))})
+		if code := apiCode(err); code != "BadDigest" {
+			t.Errorf("UploadPart with a wrong Content-MD5: %v, want BadDigest", err)
+		}
+		lp, err := cl.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String("lake"), Key: aws.String(key), UploadId: up.UploadId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lp.Parts) != 1 || aws.ToInt32(lp.Parts[0].PartNumber) != 1 || aws.ToString(lp.Parts[0].ETag) != aws.ToString(r1.ETag) {
+			t.Errorf("ListParts after the failed parts: %+v, want part 1 alone", lp.Parts)
+		}
+		_, err = cl.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("lake"), Key: aws.String(key), UploadId: up.UploadId,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{
+				{PartNumber: aws.Int32(1), ETag: r1.ETag}, {PartNumber: aws.Int32(2), ETag: aws.String(`"00000000000000000000000000000000"`)}}}})
+		if code := apiCode(err); code != "InvalidPart" {
+			t.Errorf("Complete naming the cut part: %v, want InvalidPart", err)
+		}
+		c.checkAbsent(t, key)
+		if _, err := clients[0].AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String("lake"), Key: aws.String(key), UploadId: up.UploadId}); err != nil {
+			t.Fatal(err)
+		}
+		for i, cl := range clients {
+			lu, err := cl.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("lake")})
+			if err != nil || len(lu.Uploads) != 0 {
+				t.Errorf("ListMultipartUploads through node %d after the abort: %v %+v", i, err, lu)
+			}
+		}
+		lu, err := c.raw.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("lake")})
+		if err != nil || len(lu.Uploads) != 0 {
+			t.Errorf("versitygw's uploads after the abort: %v %+v", err, lu)
+		}
+		if _, err := cl.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String("lake"), Key: aws.String(key), UploadId: up.UploadId}); apiCode(err) != "NoSuchUpload" {
+			t.Errorf("ListParts after the abort: %v, want NoSuchUpload", err)
+		}
+		c.checkAbsent(t, key)
+	})
+}
+
+func md5hex(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
 }
