@@ -42,16 +42,17 @@ func TestClientWritesHTTP(t *testing.T) {
 	c := s3ClusterWith(t, 3, "sigv4", func(cfg *node.Config) { cfg.Logger = slog.New(reqs) })
 	ctx := context.Background()
 
-	minioAt := func(t *testing.T, i int, rec *recorder) *minio.Client {
+	minioWith := func(t *testing.T, i int, rec *recorder, trailers bool) *minio.Client {
 		u, _ := url.Parse(c.endpoint(i))
 		rec.base = c.transport(t)
 		mc, err := minio.New(u.Host, &minio.Options{Creds: miniocreds.NewStaticV4(testAccess, testSecret, ""),
-			Region: "us-east-1", BucketLookup: minio.BucketLookupPath, Transport: rec, MaxRetries: 1})
+			Region: "us-east-1", BucketLookup: minio.BucketLookupPath, Transport: rec, MaxRetries: 1, TrailingHeaders: trailers})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return mc
 	}
+	minioAt := func(t *testing.T, i int, rec *recorder) *minio.Client { return minioWith(t, i, rec, false) }
 
 	t.Run("minio-go", func(t *testing.T) {
 		rec := &recorder{}
@@ -81,6 +82,35 @@ func TestClientWritesHTTP(t *testing.T) {
 		t.Logf("minio-go bodies: %v (sent %q)", forms, rec.bodySHA256s())
 		if n := forms["STREAMING-AWS4-HMAC-SHA256-PAYLOAD"] + forms["STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"]; n < 5 {
 			t.Errorf("minio-go over HTTP: bodies %v, want its streaming signature on every put and part", forms)
+		}
+	})
+
+	t.Run("minio-go checksum trailers", func(t *testing.T) {
+		// With TrailingHeaders and a Checksum, minio-go signs the chunks
+		// and the trailer that carries the checksum
+		// (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER).
+		rec := &recorder{}
+		_, other := c.owners(t, "lake/minio/crc64.bin")
+		for _, tc := range []struct {
+			key  string
+			size int
+			opts minio.PutObjectOptions
+		}{
+			{"minio/crc64.bin", 2<<20 + 1, minio.PutObjectOptions{Checksum: minio.ChecksumCRC64NVME}},
+			{"minio/crc32c.bin", 700 << 10, minio.PutObjectOptions{Checksum: minio.ChecksumCRC32C}},
+			{"minio/sha256-multi.bin", multiSize, minio.PutObjectOptions{Checksum: minio.ChecksumSHA256, PartSize: partSize}},
+		} {
+			data := randomBytes(uint64(550+tc.size), tc.size)
+			if _, err := minioWith(t, other, rec, true).PutObject(ctx, "lake", tc.key, bytes.NewReader(data), int64(len(data)), tc.opts); err != nil {
+				t.Fatalf("PutObject %s with %v: %v", tc.key, tc.opts.Checksum, err)
+			}
+			c.checkEverywhere(t, tc.key, data, true)
+		}
+		t.Logf("minio-go with trailers sent %q", rec.bodySHA256s())
+		for _, s := range rec.bodySHA256s() {
+			if s != "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER" {
+				t.Errorf("minio-go with TrailingHeaders sent a body as %q", s)
+			}
 		}
 	})
 

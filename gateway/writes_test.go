@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/ringcache/ringcache/node"
 )
@@ -76,6 +77,21 @@ func TestClientWritesTLS(t *testing.T) {
 		}
 		if got := reqs.bodies("/lake/sdk/"); got["STREAMING-UNSIGNED-PAYLOAD-TRAILER"] != 4 {
 			t.Errorf("gateways took bodies %v under sdk/, want 4 aws-chunked with trailers", got)
+		}
+
+		// Each checksum algorithm S3 takes, in the trailer.
+		for _, alg := range []types.ChecksumAlgorithm{types.ChecksumAlgorithmCrc32c, types.ChecksumAlgorithmCrc64nvme,
+			types.ChecksumAlgorithmSha1, types.ChecksumAlgorithmSha256} {
+			key := "sdk/alg-" + strings.ToLower(string(alg)) + ".bin"
+			data := randomBytes(uint64(len(key)), 300<<10+len(key))
+			if _, err := c.sdkAt(t, other, rec, true).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String(key),
+				Body: bytes.NewReader(data), ChecksumAlgorithm: alg}); err != nil {
+				t.Fatalf("PutObject with %s: %v", alg, err)
+			}
+			c.checkEverywhere(t, key, data, true)
+		}
+		if got := reqs.bodies("/lake/sdk/"); got["STREAMING-UNSIGNED-PAYLOAD-TRAILER"] != 8 {
+			t.Errorf("gateways took bodies %v under sdk/, want 8 aws-chunked with trailers", got)
 		}
 
 		// CopyObject and DeleteObject: served (and gone) everywhere at once.
