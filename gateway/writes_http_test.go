@@ -190,6 +190,34 @@ func TestClientWritesHTTP(t *testing.T) {
 		c.checkAbsent(t, "s3cmd/small.txt")
 	})
 
+	t.Run("presigned PUT and a directory marker", func(t *testing.T) {
+		data := randomBytes(760, pageSize+77)
+		for i := range c.lc.Nodes {
+			key := fmt.Sprintf("presigned/%d.bin", i)
+			ps, err := s3.NewPresignClient(c.sdkAt(t, i, nil, false)).PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String(key)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := http.NewRequest(http.MethodPut, ps.URL, bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, vs := range ps.SignedHeader {
+				if !strings.EqualFold(k, "Host") {
+					r.Header[k] = vs
+				}
+			}
+			if resp, body := do(t, r); resp.StatusCode != http.StatusOK {
+				t.Fatalf("presigned PUT through node %d: %d %s", i, resp.StatusCode, body)
+			}
+			c.checkEverywhere(t, key, data, true)
+		}
+		if _, err := c.sdkAt(t, 1, nil, false).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String("marker/"), Body: bytes.NewReader(nil)}); err != nil {
+			t.Fatalf("PUT of a directory marker: %v", err)
+		}
+		c.checkEverywhere(t, "marker/", nil, false)
+	})
+
 	t.Run("client gone mid-body", func(t *testing.T) {
 		old := randomBytes(800, 2*pageSize+3)
 		key := "fault/gone.bin"

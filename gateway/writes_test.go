@@ -3,6 +3,9 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
 	"log/slog"
 	"net/http"
 	"os"
@@ -92,6 +95,42 @@ func TestClientWritesTLS(t *testing.T) {
 		}
 		if got := reqs.bodies("/lake/sdk/"); got["STREAMING-UNSIGNED-PAYLOAD-TRAILER"] != 8 {
 			t.Errorf("gateways took bodies %v under sdk/, want 8 aws-chunked with trailers", got)
+		}
+
+		// A multipart upload by the SDK itself: parts aws-chunked with CRC32
+		// trailers, the completion naming the object's composite CRC32.
+		mpKey := "sdk/mp.bin"
+		data := randomBytes(104, multiSize)
+		cl := c.sdkAt(t, other, rec, true)
+		up, err := cl.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("lake"), Key: aws.String(mpKey),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32, ChecksumType: types.ChecksumTypeComposite})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var parts []types.CompletedPart
+		var sums []byte
+		for n, off := int32(1), 0; off < len(data); n, off = n+1, off+partSize {
+			part := data[off:min(off+partSize, len(data))]
+			out, err := c.sdkAt(t, int(n)%3, rec, true).UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("lake"), Key: aws.String(mpKey),
+				UploadId: up.UploadId, PartNumber: aws.Int32(n), Body: bytes.NewReader(part), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+			if err != nil {
+				t.Fatalf("UploadPart %d: %v", n, err)
+			}
+			want := crc32.ChecksumIEEE(part)
+			if got := aws.ToString(out.ChecksumCRC32); got != b64uint32(want) {
+				t.Errorf("UploadPart %d answered CRC32 %q, want %q", n, got, b64uint32(want))
+			}
+			sums = binary.BigEndian.AppendUint32(sums, want)
+			parts = append(parts, types.CompletedPart{PartNumber: aws.Int32(n), ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32})
+		}
+		if _, err := cl.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("lake"), Key: aws.String(mpKey),
+			UploadId: up.UploadId, ChecksumCRC32: aws.String(b64uint32(crc32.ChecksumIEEE(sums))), ChecksumType: types.ChecksumTypeComposite,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}); err != nil {
+			t.Fatalf("CompleteMultipartUpload: %v", err)
+		}
+		c.checkEverywhere(t, mpKey, data, true)
+		if got := reqs.bodies("/lake/sdk/"); got["STREAMING-UNSIGNED-PAYLOAD-TRAILER"] != 11 {
+			t.Errorf("gateways took bodies %v under sdk/, want 11 aws-chunked with trailers", got)
 		}
 
 		// CopyObject and DeleteObject: served (and gone) everywhere at once.
@@ -325,3 +364,8 @@ for f, k in pairs[:2]:
     s3.download_file("lake", k, f + ".down", Config=tc)
 json.dump(res, sys.stdout)
 `
+
+// b64uint32 is a CRC32 as S3 writes it: big-endian, base64.
+func b64uint32(v uint32) string {
+	return base64.StdEncoding.EncodeToString(binary.BigEndian.AppendUint32(nil, v))
+}
