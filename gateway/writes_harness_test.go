@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -158,7 +159,8 @@ func (c *cluster) s3Requests(t *testing.T, op string) float64 {
 }
 
 // checkEverywhere reads key ("lake/"+key) back through every node's
-// gateway and straight from versitygw, byte for byte. With fromPages (the
+// gateway and straight from the under-store (versitygw, or the file in a
+// local one), byte for byte. With fromPages (the
 // first reads after a write through the gateway) the reads must cost the
 // under-store nothing: the owner serves them from the pages it filled as
 // the bytes passed, and every other node from the owner.
@@ -198,6 +200,16 @@ func (c *cluster) checkEverywhere(t *testing.T, key string, want []byte, fromPag
 			t.Errorf("first GETs of %s after its write: nodes' metrics show %v under-store bytes, want 0", key, d)
 		}
 	}
+	if c.raw == nil { // a local directory: the file itself
+		if strings.HasSuffix(key, "/") {
+			if fi, err := os.Stat(filepath.Join(c.dir, "lake", filepath.FromSlash(key))); err != nil || !fi.IsDir() {
+				t.Fatalf("marker %s: no directory in the under-store (%v)", key, err)
+			}
+			return
+		}
+		mustEqual(t, key+" in the under-store's directory", readFile(t, filepath.Join(c.dir, "lake", filepath.FromSlash(key))), want)
+		return
+	}
 	out, err := c.raw.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("lake"), Key: aws.String(key)})
 	if err != nil {
 		t.Fatalf("GET %s from versitygw: %v", key, err)
@@ -215,6 +227,12 @@ func (c *cluster) checkAbsent(t *testing.T, key string) {
 		if code := apiCode(err); code != "NoSuchKey" {
 			t.Errorf("GET %s through node %d: %v, want NoSuchKey", key, i, err)
 		}
+	}
+	if c.raw == nil {
+		if _, err := os.Stat(filepath.Join(c.dir, "lake", filepath.FromSlash(key))); !os.IsNotExist(err) {
+			t.Errorf("the under-store's directory holds %s (%v)", key, err)
+		}
+		return
 	}
 	if _, err := c.raw.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("lake"), Key: aws.String(key)}); err == nil {
 		t.Errorf("versitygw holds %s", key)
