@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/ringcache/ringcache/gateway/internal/listing"
 	"github.com/ringcache/ringcache/transport"
+	"github.com/ringcache/ringcache/understore"
 )
 
 // writeXML answers 200 with v as an S3 XML document.
@@ -93,12 +95,31 @@ func (g *Gateway) listObjects(q *request) error {
 // object like any other.
 type directoryStore interface{ DirectoryMarkers() bool }
 
+// statStore is an under-store that can Stat a path (both of understore's
+// can; on the local one Stat of a directory's marker answers it as a
+// 0-byte object).
+type statStore interface {
+	Stat(ctx context.Context, path string) (understore.ObjectInfo, error)
+}
+
 // markerMeta answers HEAD of a key ending in "/" (a directory marker, as
 // Hadoop S3A and the aws console write them). The node's read path does
 // not take such paths, so the under-store's listing decides: the marker
-// exists when the listing under it holds the marker object itself, or, on
-// a store whose directories are markers, anything at all.
+// exists when the listing under it holds the marker object itself; on a
+// store whose directories are markers, when the directory exists (Stat),
+// or else when the listing under it holds anything at all.
 func (g *Gateway) markerMeta(q *request) (objectMeta, error) {
+	if ds, ok := g.store.(directoryStore); ok && ds.DirectoryMarkers() {
+		if ss, ok := g.store.(statStore); ok {
+			// The directory is the marker, empty or not (an empty one is
+			// what a PUT of the marker made): Stat says whether it exists.
+			info, err := ss.Stat(q.ctx, q.path())
+			if err != nil {
+				return objectMeta{}, g.notFoundAs(q, err)
+			}
+			return objectMeta{etag: listing.QuoteETag(info.ETag), rawETag: info.ETag, modTime: info.ModTime}, nil
+		}
+	}
 	page, err := g.store.List(q.ctx, q.path(), "/", "", 1)
 	if err != nil {
 		return objectMeta{}, g.notFoundAs(q, err)

@@ -97,7 +97,7 @@ func (g *Gateway) deleteBody(q *request) ([]byte, error) {
 	if !hasChecksum {
 		return nil, errInvalidRequest("Missing required header for this request: Content-MD5")
 	}
-	return g.readXMLBody(q, maxDeleteXML)
+	return g.readXMLBody(q, q.r.Header, maxDeleteXML)
 }
 
 // deleteAll deletes the targets, deleteWorkers at a time; errs[i] is

@@ -35,6 +35,7 @@ type cluster struct {
 	dir   string     // the local under-store's directory ("" for S3)
 	raw   *s3.Client // the S3 under-store itself (nil for a directory)
 	store *countingStore
+	ca    string // with TLS: the CA certificate (PEM file) the gateways' certificates chain to
 }
 
 // countingStore counts the under-store requests the cluster makes (and
@@ -44,6 +45,30 @@ type countingStore struct {
 	understore.Store
 	mu    sync.Mutex
 	calls []storeCall
+	// fault, when set, picks the writes the under-store fails (see
+	// failWrites).
+	fault func(op, path string) error
+}
+
+// failWrites makes the under-store fail the writes for which pick returns
+// an error, as an S3 server answering 500 at the commit does: a Put or
+// UploadPart takes the whole body first, then fails. nil stops failing.
+func (c *countingStore) failWrites(pick func(op, path string) error) {
+	c.mu.Lock()
+	c.fault = pick
+	c.mu.Unlock()
+}
+
+// injected is the fault (if any) for a write op of path, recorded as a
+// call either way.
+func (c *countingStore) injected(op, path string, n int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, storeCall{op, path, n})
+	if c.fault == nil {
+		return nil
+	}
+	return c.fault(op, path)
 }
 
 // storeCall is one under-store request.
@@ -103,12 +128,89 @@ func (c *countingStore) Buckets(ctx context.Context) ([]string, error) {
 	return c.Store.Buckets(ctx)
 }
 
+// The write side is passed through, counted, so that the nodes see the
+// wrapped store's writes, multipart uploads and copies (they ask for them
+// by interface).
+
+func (c *countingStore) Put(ctx context.Context, p string, r io.Reader, size int64) (understore.ObjectInfo, error) {
+	if err := c.injected("Put", p, size); err != nil {
+		if _, cerr := io.CopyN(io.Discard, r, size); cerr != nil {
+			return understore.ObjectInfo{}, cerr
+		}
+		return understore.ObjectInfo{}, err
+	}
+	return c.Store.Put(ctx, p, r, size)
+}
+
+func (c *countingStore) Delete(ctx context.Context, p string) error {
+	if err := c.injected("Delete", p, 0); err != nil {
+		return err
+	}
+	return c.Store.Delete(ctx, p)
+}
+
+func (c *countingStore) multiparter() understore.Multiparter { return c.Store.(understore.Multiparter) }
+
+func (c *countingStore) CreateUpload(ctx context.Context, p string) (string, error) {
+	if err := c.injected("CreateUpload", p, 0); err != nil {
+		return "", err
+	}
+	return c.multiparter().CreateUpload(ctx, p)
+}
+
+func (c *countingStore) UploadPart(ctx context.Context, p, id string, num int, r io.Reader, size int64) (understore.PartInfo, error) {
+	if err := c.injected("UploadPart", p, size); err != nil {
+		if _, cerr := io.CopyN(io.Discard, r, size); cerr != nil {
+			return understore.PartInfo{}, cerr
+		}
+		return understore.PartInfo{}, err
+	}
+	return c.multiparter().UploadPart(ctx, p, id, num, r, size)
+}
+
+func (c *countingStore) CompleteUpload(ctx context.Context, p, id string, parts []understore.CompletedPart) (understore.ObjectInfo, error) {
+	if err := c.injected("CompleteUpload", p, 0); err != nil {
+		return understore.ObjectInfo{}, err
+	}
+	return c.multiparter().CompleteUpload(ctx, p, id, parts)
+}
+
+func (c *countingStore) AbortUpload(ctx context.Context, p, id string) error {
+	if err := c.injected("AbortUpload", p, 0); err != nil {
+		return err
+	}
+	return c.multiparter().AbortUpload(ctx, p, id)
+}
+
+func (c *countingStore) ListParts(ctx context.Context, p, id string, marker, limit int) (understore.PartsPage, error) {
+	c.record("ListParts", p, 0)
+	return c.multiparter().ListParts(ctx, p, id, marker, limit)
+}
+
+func (c *countingStore) ListUploads(ctx context.Context, prefix, delim, keyMarker, idMarker string, limit int) (understore.UploadsPage, error) {
+	c.record("ListUploads", prefix, 0)
+	return c.multiparter().ListUploads(ctx, prefix, delim, keyMarker, idMarker, limit)
+}
+
+func (c *countingStore) Copy(ctx context.Context, src, dst string, want understore.ObjectInfo) (understore.ObjectInfo, error) {
+	if err := c.injected("Copy", dst, 0); err != nil {
+		return understore.ObjectInfo{}, err
+	}
+	return c.Store.(understore.Copier).Copy(ctx, src, dst, want)
+}
+
+var (
+	_ understore.Multiparter = (*countingStore)(nil)
+	_ understore.Copier      = (*countingStore)(nil)
+)
+
 func (c *countingStore) requests() int64 { return c.since(counts{}).requests() }
 
 // counts is what the store was asked for in some span of the test, for
 // "this cost N requests"; at is where the span starts in the call log.
 type counts struct {
 	stats, reads, lists, buckets, readBytes int64
+	writes                                  int64 // not in requests(): the read tests count reads
 	calls                                   []storeCall
 	at                                      int
 }
@@ -136,6 +238,8 @@ func (c *countingStore) since(s counts) counts {
 			n.lists++
 		case "Buckets":
 			n.buckets++
+		case "Put", "Delete", "CreateUpload", "UploadPart", "CompleteUpload", "AbortUpload", "Copy":
+			n.writes++
 		}
 	}
 	return n
@@ -192,8 +296,13 @@ func (c *cluster) start(n int, auth string, tweak func(*node.Config)) {
 	c.lc = lc
 }
 
-// endpoint is node i's gateway URL.
-func (c *cluster) endpoint(i int) string { return "http://" + c.lc.Nodes[i].S3Addr() }
+// endpoint is node i's gateway URL (https:// on a cluster with TLS).
+func (c *cluster) endpoint(i int) string {
+	if c.ca != "" {
+		return "https://" + c.lc.Nodes[i].S3Addr()
+	}
+	return "http://" + c.lc.Nodes[i].S3Addr()
+}
 
 // put writes an object straight into the under-store (its directory, or
 // the S3 server with PutObject), behind the nodes' back.

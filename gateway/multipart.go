@@ -78,7 +78,7 @@ func (g *Gateway) completeUpload(q *request) error {
 	if err != nil {
 		return err
 	}
-	data, err := g.readXMLBody(q, maxCompleteXML)
+	data, err := g.readXMLBody(q, withoutObjectChecksums(q.r.Header), maxCompleteXML)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -197,4 +199,39 @@ func TestMultipartRefusals(t *testing.T) {
 	if code := apiCode(err); code != "NoSuchUpload" {
 		t.Errorf("UploadPart to an unknown upload: %v", err)
 	}
+}
+
+// TestCompleteObjectChecksum: the x-amz-checksum-* header of a
+// CompleteMultipartUpload is the object's checksum (here SHA256 of the
+// parts' SHA256s, COMPOSITE, as minio-go and the AWS SDKs send it), not
+// the XML body's: the completion is not refused as BadDigest.
+func TestCompleteObjectChecksum(t *testing.T) {
+	e := newWriteEnv(t, "sigv4")
+	cl := sdk(e.endpoint, testAccess, testSecret)
+	ctx := context.Background()
+	const key = "sum.bin"
+	cr, err := cl.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("lake"), Key: aws.String(key),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomBytes(9, 1000)
+	sum := sha256.Sum256(data)
+	part, err := cl.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("lake"), Key: aws.String(key), UploadId: cr.UploadId,
+		PartNumber: aws.Int32(1), Body: bytes.NewReader(data), ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum[:]))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	composite := sha256.Sum256(sum[:])
+	_, err = cl.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String("lake"), Key: aws.String(key), UploadId: cr.UploadId,
+		ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(composite[:])), ChecksumType: types.ChecksumTypeComposite,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.ETag, ChecksumSHA256: part.ChecksumSHA256}}}})
+	if err != nil {
+		t.Fatalf("CompleteMultipartUpload with the object's SHA256: %v", err)
+	}
+	got, err := e.file(t, "lake/"+key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustEqual(t, key, got, data)
 }

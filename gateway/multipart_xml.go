@@ -66,16 +66,17 @@ func parseCompleteRequest(data []byte) ([]understore.CompletedPart, error) {
 }
 
 // readXMLBody reads a request's XML body of at most max bytes, verified
-// like an object body (x-amz-content-sha256, Content-MD5,
-// x-amz-checksum-*); a longer one is refused before it is read.
-func (g *Gateway) readXMLBody(q *request, max int64) ([]byte, error) {
+// like an object body against the headers h (x-amz-content-sha256,
+// Content-MD5, x-amz-checksum-*); a longer one is refused before it is
+// read.
+func (g *Gateway) readXMLBody(q *request, h http.Header, max int64) ([]byte, error) {
 	tooBig := func() error {
 		return newError("MaxMessageLengthExceeded", http.StatusBadRequest, "Your request was too big (more than %d bytes).", max)
 	}
 	if declaredLength(q) > max {
 		return nil, tooBig()
 	}
-	body, err := g.body(q)
+	body, err := g.bodyWith(q, h)
 	if err != nil {
 		return nil, err
 	}
@@ -158,3 +159,27 @@ type uploadDoc struct {
 // uploadOwner is the owner and initiator every upload reports (the gateway has
 // one identity, as in listings).
 var uploadOwner = listing.Owner{ID: listing.DefaultOwnerID, DisplayName: listing.DefaultOwnerID}
+
+// withoutObjectChecksums is h without its x-amz-checksum-{algorithm}
+// headers. On CompleteMultipartUpload they are the checksum of the object
+// being assembled (of its parts' checksums, x-amz-checksum-type COMPOSITE,
+// or of all its bytes, FULL_OBJECT), as minio-go and the AWS SDKs send
+// them, not of the XML body, which they must not be checked against. The
+// gateway keeps no part checksums, so it cannot check them either (the
+// parts were checked as they were uploaded).
+func withoutObjectChecksums(h http.Header) http.Header {
+	var out http.Header
+	for k := range h {
+		lk := strings.ToLower(k)
+		if alg, ok := strings.CutPrefix(lk, "x-amz-checksum-"); ok && checksumNames[alg] {
+			if out == nil {
+				out = h.Clone()
+			}
+			out.Del(k)
+		}
+	}
+	if out == nil {
+		return h
+	}
+	return out
+}

@@ -112,21 +112,18 @@ func TestReadErrors(t *testing.T) {
 
 	t.Run("not implemented", func(t *testing.T) {
 		before := c.store.snapshot()
+		// The object writes are implemented (issue 13); bucket changes,
+		// ACLs and UploadPartCopy are not.
 		for _, r := range []struct{ method, path string }{
-			{http.MethodPut, "/lake/e/new.bin"}, {http.MethodDelete, "/lake/e/x.bin"}, {http.MethodPut, "/newbucket"},
-			{http.MethodGet, "/lake?acl"}, {http.MethodGet, "/lake/e/x.bin?acl"}, {http.MethodPost, "/lake?delete"},
-			{http.MethodDelete, "/lake"}, {http.MethodPost, "/lake/e/new.bin?uploads"},
+			{http.MethodPut, "/newbucket"}, {http.MethodGet, "/lake?acl"}, {http.MethodGet, "/lake/e/x.bin?acl"},
+			{http.MethodDelete, "/lake"}, {http.MethodPut, "/lake/e/x.bin?acl"},
 		} {
 			resp, body := signed(r.method, r.path)
 			checkError(t, r.method+" "+r.path, resp, body, 501, "NotImplemented")
 		}
-		_, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("lake"), Key: aws.String("e/new.bin"), Body: strings.NewReader("x")})
-		if apiCode(err) != "NotImplemented" {
-			t.Errorf("SDK PutObject: %v", err)
-		}
-		if _, err := cl.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("lake"), Key: aws.String("e/x.bin")}); apiCode(err) != "NotImplemented" {
-			t.Errorf("SDK DeleteObject: %v", err)
-		}
+		r := signedRequestWith(t, http.MethodPut, ep+"/lake/e/new.bin?partNumber=1&uploadId=x", map[string]string{"X-Amz-Copy-Source": "/lake/e/x.bin"})
+		resp, body := do(t, r)
+		checkError(t, "UploadPartCopy", resp, body, 501, "NotImplemented")
 		if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("newbucket")}); apiCode(err) != "NotImplemented" {
 			t.Errorf("SDK CreateBucket: %v", err)
 		}

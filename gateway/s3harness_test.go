@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,9 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/ringcache/ringcache/node"
+	"github.com/ringcache/ringcache/tlsconf"
+	"github.com/ringcache/ringcache/tlsconf/certgen"
 	"github.com/ringcache/ringcache/transport"
 	"github.com/ringcache/ringcache/understore"
 	"github.com/ringcache/ringcache/understore/s3test"
@@ -50,6 +54,53 @@ func needTool(t testing.TB, name, install string) string {
 // the nodes as s3:// (every bucket) with path-style addressing.
 func s3Cluster(t testing.TB, n int, auth string) *cluster {
 	t.Helper()
+	c := newS3Cluster(t)
+	c.start(n, auth, nil)
+	return c
+}
+
+// s3ClusterWith is s3Cluster with the nodes' Config changed by tweak.
+func s3ClusterWith(t testing.TB, n int, auth string, tweak func(*node.Config)) *cluster {
+	t.Helper()
+	c := newS3Cluster(t)
+	c.start(n, auth, tweak)
+	return c
+}
+
+// s3TLSCluster is s3Cluster with TLS on every node (node.Config.TLS: a
+// development CA and one node certificate for 127.0.0.1): the gateways
+// serve HTTPS, which is where aws-sdk-go-v2 and botocore send aws-chunked
+// bodies with checksum trailers. c.ca is the CA to trust; tweak changes
+// the rest of the nodes' Config.
+func s3TLSCluster(t testing.TB, n int, auth string, tweak func(*node.Config)) *cluster {
+	t.Helper()
+	dir := t.TempDir()
+	if err := certgen.InitCA(dir); err != nil {
+		t.Fatal(err)
+	}
+	crt, key, err := certgen.Issue(dir, certgen.Request{Kind: certgen.Node, Name: "node", Hosts: []string{"127.0.0.1", "localhost"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := tlsconf.Files{Cert: crt, Key: key, CA: filepath.Join(dir, certgen.CACert)}
+	r, err := tlsconf.NewReloader(files, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newS3Cluster(t)
+	c.ca = files.CA
+	c.start(n, auth, func(cfg *node.Config) {
+		cfg.TLS = r
+		if tweak != nil {
+			tweak(cfg)
+		}
+	})
+	return c
+}
+
+// newS3Cluster is s3Cluster's under-store, before any node starts.
+func newS3Cluster(t testing.TB) *cluster {
+	t.Helper()
 	if s3test.VersityBinary() == "" && os.Getenv(requireToolsEnv) != "" {
 		t.Fatalf("versitygw not installed, but %s is set", requireToolsEnv)
 	}
@@ -62,9 +113,7 @@ func s3Cluster(t testing.TB, n int, auth string) *cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	c := &cluster{t: t, raw: s3test.Client(ep, ak, sk), store: &countingStore{Store: s}}
-	c.start(n, auth, nil)
-	return c
+	return &cluster{t: t, raw: s3test.Client(ep, ak, sk), store: &countingStore{Store: s}}
 }
 
 // putS3 writes an object straight to the S3 under-store.

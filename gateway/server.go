@@ -263,7 +263,10 @@ func (g *Gateway) finish(q *request, start time.Time) {
 	g.metrics.observe(q, start)
 	if g.log.Enabled(q.ctx, slog.LevelDebug) {
 		g.log.Debug("s3 request", "request_id", q.id, "op", q.rt.op, "method", q.r.Method, "path", q.r.URL.Path,
-			"status", q.status, "bytes", q.bytesOut, "bytes_in", q.bytesIn, "duration", time.Since(start))
+			"status", q.status, "bytes", q.bytesOut, "bytes_in", q.bytesIn, "duration", time.Since(start),
+			// The body's form as signed (a hex digest, UNSIGNED-PAYLOAD,
+			// one of the aws-chunked forms): which decoder a write took.
+			"content_sha256", q.r.Header.Get("X-Amz-Content-Sha256"))
 	}
 }
 

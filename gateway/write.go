@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/ringcache/ringcache/understore"
@@ -45,8 +46,12 @@ func (b *objectBody) Read(p []byte) (int, error) {
 }
 
 // body decodes the request body of an object write.
-func (g *Gateway) body(q *request) (*objectBody, error) {
-	req := bodyRequest{header: q.r.Header, body: q.r.Body, contentLength: declaredLength(q)}
+func (g *Gateway) body(q *request) (*objectBody, error) { return g.bodyWith(q, q.r.Header) }
+
+// bodyWith is body checked against the headers h (the request's, or some
+// of them) instead of all the request's.
+func (g *Gateway) bodyWith(q *request, h http.Header) (*objectBody, error) {
+	req := bodyRequest{header: h, body: q.r.Body, contentLength: declaredLength(q)}
 	if g.verifier != nil && q.cred.AccessKey != "" {
 		req.cred = q.cred
 		req.signingKey, _ = g.verifier.SigningKey(q.cred)

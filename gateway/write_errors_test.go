@@ -150,6 +150,7 @@ func TestWriteErrors(t *testing.T) {
 		{"put: bad sha256", http.MethodPut, "/lake/k", map[string]string{"x-amz-content-sha256": strings.Repeat("0", 64)}, "data", 400, "XAmzContentSHA256Mismatch"},
 		{"delete objects: no MD5", http.MethodPost, "/lake?delete", nil, deleteDoc(1), 400, "InvalidRequest"},
 		{"delete objects: bad MD5", http.MethodPost, "/lake?delete", map[string]string{"Content-MD5": md5b64("x")}, deleteDoc(1), 400, "BadDigest"},
+		{"delete objects: bad crc32 (of the body)", http.MethodPost, "/lake?delete", map[string]string{"x-amz-checksum-crc32": "AAAAAA=="}, deleteDoc(1), 400, "BadDigest"},
 		{"delete objects: 1001 keys", http.MethodPost, "/lake?delete", map[string]string{"Content-MD5": md5b64(deleteDoc(1001))}, deleteDoc(1001), 400, "MalformedXML"},
 		{"delete objects: no key", http.MethodPost, "/lake?delete", map[string]string{"Content-MD5": md5b64(deleteDoc(0))}, deleteDoc(0), 400, "MalformedXML"},
 		{"delete objects: bad XML", http.MethodPost, "/lake?delete", map[string]string{"Content-MD5": md5b64("<Delete")}, "<Delete", 400, "MalformedXML"},
