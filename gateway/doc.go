@@ -22,8 +22,9 @@
 // conditional.go parse Range and the If-* headers; bucket.go serves the
 // bucket and listing operations through internal/listing; errors.go writes
 // S3 XML errors and maps ringcache errors to S3 codes. The writes:
-// write.go (the body and the listing cache), body_plain.go (the request
-// body decoder, verified as it streams), put.go, multipart.go and
+// write.go (the body and the listing cache), body_decode.go (the request
+// body through internal/payload: plain or aws-chunked, verified as it
+// streams), put.go, multipart.go and
 // multipart_xml.go, copy.go, delete.go and delete_xml.go. SigV4 is checked by
 // internal/sigv4 with aws-sdk-go-v2's signer.
 //
