@@ -108,29 +108,24 @@ func (c *Client) onOwners(ctx context.Context, key string, call func(context.Con
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	v := c.view.Load()
-	seen := map[string]bool{}
-	var addrs []string
-	for _, id := range v.ring.Owners(key, c.cfg.Owners) {
-		if a := v.members[id].GRPCAddr; a != "" && !seen[a] {
-			seen[a] = true
-			addrs = append(addrs, a)
-		}
-	}
-	for _, a := range c.addrs() {
-		if !seen[a] {
-			seen[a] = true
-			addrs = append(addrs, a)
-		}
-	}
-	var errs []error
-	for _, addr := range addrs {
+	version := c.view.Load().ring.Version()
+	return c.tryNodes(ctx, key, func(addr string) error {
 		cc, err := c.pool.Control(addr)
-		if err == nil {
-			cctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
-			err = nodeError(addr, call(cctx, cc, v.ring.Version()))
-			cancel()
+		if err != nil {
+			return err
 		}
+		cctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
+		defer cancel()
+		return nodeError(addr, call(cctx, cc, version))
+	})
+}
+
+// tryNodes runs call on key's nodes (routeAddrs) one after another until
+// one succeeds or fails for a reason every node would give.
+func (c *Client) tryNodes(ctx context.Context, key string, call func(addr string) error) error {
+	var errs []error
+	for _, addr := range c.routeAddrs(c.view.Load(), key) {
+		err := call(addr)
 		if err == nil {
 			return nil
 		}

@@ -49,7 +49,7 @@ func (c *Client) Put(ctx context.Context, path string, r io.Reader, size int64) 
 // and fails over to the next nodes only while no byte of r was taken.
 func (c *Client) putStream(ctx context.Context, hdr *transport.PutMessage, r io.Reader, size int64) (*transport.WriteResponse, error) {
 	var errs []error
-	for _, addr := range c.routeAddrs(hdr.Path) {
+	for _, addr := range c.routeAddrs(c.view.Load(), hdr.Path) {
 		resp, started, err := c.putOn(ctx, addr, hdr, r, size)
 		if err == nil {
 			return resp, nil
@@ -109,13 +109,12 @@ func (c *Client) putOn(ctx context.Context, addr string, hdr *transport.PutMessa
 	return resp, true, err
 }
 
-// routeAddrs are the nodes to try for a write of path: its owners, then
-// every other member.
-func (c *Client) routeAddrs(path string) []string {
-	v := c.view.Load()
+// routeAddrs are the nodes to try for a call about key, in order: its
+// owners on the ring v, then every other member.
+func (c *Client) routeAddrs(v *view, key string) []string {
 	seen := map[string]bool{}
 	var addrs []string
-	for _, id := range v.ring.Owners(path, c.cfg.Owners) {
+	for _, id := range v.ring.Owners(key, c.cfg.Owners) {
 		if a := v.members[id].GRPCAddr; a != "" && !seen[a] {
 			seen[a] = true
 			addrs = append(addrs, a)
@@ -187,25 +186,14 @@ func (c *Client) putMultipart(ctx context.Context, path string, r io.Reader, siz
 }
 
 // onWrite runs a unary write call on path's owner, failing over to the
-// next nodes while the error is not permanent.
+// next nodes while the error is not permanent. Writes may take long (a
+// Complete of many parts): the caller's context bounds them.
 func (c *Client) onWrite(ctx context.Context, path string, call func(context.Context, transport.WriteClient) error) error {
-	var errs []error
-	for _, addr := range c.routeAddrs(path) {
+	return c.tryNodes(ctx, path, func(addr string) error {
 		wc, err := c.pool.Write(addr)
-		if err == nil {
-			err = nodeError(addr, call(ctx, wc))
-		}
-		if err == nil {
-			return nil
-		}
-		if he := tlsError(addr, err); he != nil {
-			return he
-		}
-		if permanentRPC(err) || ctx.Err() != nil {
+		if err != nil {
 			return err
 		}
-		errs = append(errs, err)
-		c.askRefresh()
-	}
-	return fmt.Errorf("%w: %w", ErrNoMembers, errors.Join(errs...))
+		return nodeError(addr, call(ctx, wc))
+	})
 }

@@ -90,6 +90,12 @@ func (UnimplementedControlServer) Assign(context.Context, *AssignRequest) (*Assi
 }
 
 func unaryHandler[Req any, Res any](name string, call func(ControlServer, context.Context, *Req) (*Res, error)) grpc.MethodDesc {
+	return unaryMethod(ControlServiceName, name, call)
+}
+
+// unaryMethod is the descriptor of a unary method of service, served by an
+// implementation of S (ControlServer, WriteServer).
+func unaryMethod[S any, Req any, Res any](service, name string, call func(S, context.Context, *Req) (*Res, error)) grpc.MethodDesc {
 	return grpc.MethodDesc{
 		MethodName: name,
 		Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
@@ -98,11 +104,11 @@ func unaryHandler[Req any, Res any](name string, call func(ControlServer, contex
 				return nil, err
 			}
 			if interceptor == nil {
-				return call(srv.(ControlServer), ctx, in)
+				return call(srv.(S), ctx, in)
 			}
-			info := &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + ControlServiceName + "/" + name}
+			info := &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + service + "/" + name}
 			return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
-				return call(srv.(ControlServer), ctx, req.(*Req))
+				return call(srv.(S), ctx, req.(*Req))
 			})
 		},
 	}

@@ -23,22 +23,7 @@ type WriteServer interface {
 }
 
 func writeUnary[Req any, Res any](name string, call func(WriteServer, context.Context, *Req) (*Res, error)) grpc.MethodDesc {
-	return grpc.MethodDesc{
-		MethodName: name,
-		Handler: func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-			in := new(Req)
-			if err := dec(in); err != nil {
-				return nil, err
-			}
-			if interceptor == nil {
-				return call(srv.(WriteServer), ctx, in)
-			}
-			info := &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + WriteServiceName + "/" + name}
-			return interceptor(ctx, in, info, func(ctx context.Context, req any) (any, error) {
-				return call(srv.(WriteServer), ctx, req.(*Req))
-			})
-		},
-	}
+	return unaryMethod(WriteServiceName, name, call)
 }
 
 func writeStream(name string, call func(WriteServer, grpc.ClientStreamingServer[PutMessage, WriteResponse]) error) grpc.StreamDesc {
