@@ -56,8 +56,8 @@ type spoolFile struct {
 	want    int64
 	reserve int64
 	broken  error
-	// copying counts a pipe's copy goroutine (spoolpipe.go): the file is
-	// closed only once it is done.
+	// copying counts a pipe's copy goroutine (spoolpipe.go): a part file
+	// is kept only once it is done.
 	copying sync.WaitGroup
 	piped   *spoolPipe // set by pipe
 }
@@ -111,10 +111,11 @@ func (sf *spoolFile) discard() {
 	}
 	if sf.piped != nil {
 		// The write failed or was cancelled: the copy stops after the
-		// read it is in.
+		// read it is in. It is not waited for (a stalled client would
+		// hold the answer): closing the file fails its next write, and
+		// it ends with the request's body.
 		sf.piped.finish(errWriteAborted)
 	}
-	sf.copying.Wait()
 	name := sf.f.Name()
 	sf.f.Close()
 	os.Remove(name)
