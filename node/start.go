@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"log/slog"
 	"net"
 	"net/http"
@@ -119,7 +118,6 @@ func (n *Node) openStore() error {
 	if n.spool, err = openSpool(filepath.Join(cfg.DataDir, "spool"), cfg.spoolLimit()); err != nil {
 		return err
 	}
-	n.writes.seed = maphash.MakeSeed()
 	n.metrics.replaySeconds.Set(n.store.Stats().ReplaySeconds)
 	n.fetch = pagefetch.New(pagefetch.Config{PageSize: cfg.PageSize, MaxRun: cfg.CoalescePages, Timeout: cfg.UnderStoreTimeout,
 		Store: n.storePage, Fetched: n.fetched, Stored: n.storedPage})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"strings"
 	"sync"
@@ -26,18 +25,42 @@ import (
 // pages. Writes of one path are serialized here, so the cached version is
 // the one the under-store acknowledged last.
 
-// writeLocks serialize the writes of one path (striped: paths that share a
-// stripe wait for each other, which costs nothing but a little
-// concurrency).
+// writeLocks serialize the writes of one path, and only of one path: a
+// write holds its path's lock from the first byte to the broadcast, so the
+// version the cache records is the one the under-store acknowledged last.
+// Writes of other paths never wait for it (a 5 GiB upload holds its lock
+// for minutes).
 type writeLocks struct {
-	seed  maphash.Seed
-	locks [256]sync.Mutex
+	mu    sync.Mutex
+	paths map[string]*pathLock
+}
+
+type pathLock struct {
+	mu   sync.Mutex
+	refs int // writers holding or waiting for mu; guarded by writeLocks.mu
 }
 
 func (w *writeLocks) lock(p string) func() {
-	mu := &w.locks[maphash.String(w.seed, p)%uint64(len(w.locks))]
-	mu.Lock()
-	return mu.Unlock
+	w.mu.Lock()
+	if w.paths == nil {
+		w.paths = make(map[string]*pathLock)
+	}
+	l := w.paths[p]
+	if l == nil {
+		l = &pathLock{}
+		w.paths[p] = l
+	}
+	l.refs++
+	w.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		w.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(w.paths, p)
+		}
+		w.mu.Unlock()
+	}
 }
 
 // isMarker reports a directory marker ("bucket/dir/"): it passes through
