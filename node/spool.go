@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ringcache/ringcache/storage"
 )
 
 // The spool holds the bytes of writes in flight on their owner: a Put's
@@ -34,6 +36,10 @@ type spool struct {
 // errSpoolFull: the write goes on without a cache fill.
 var errSpoolFull = errors.New("node: write spool full")
 
+// spoolMargin is the free disk space the spool leaves beside a body it
+// takes (the page store shares the disk).
+const spoolMargin = 256 << 20
+
 // openSpool empties (or creates) dir: whatever is there belongs to writes
 // of an earlier run, none of which may be served.
 func openSpool(dir string, limit int64) (*spool, error) {
@@ -46,9 +52,9 @@ func openSpool(dir string, limit int64) (*spool, error) {
 	return &spool{dir: dir, limit: limit}, nil
 }
 
-// spoolFile is one spooled body. Write never fails the caller's write: a
-// spool error (a full disk, the limit) marks the file broken, and the
-// write goes on without a cache fill.
+// spoolFile is one spooled body. The body passes through it (spoolpipe.go),
+// so create refuses one that would not fit the limit or the disk: such a
+// write goes on straight to the under-store, without a cache fill.
 type spoolFile struct {
 	s       *spool
 	f       *os.File
@@ -75,28 +81,16 @@ func (s *spool) create(dir string, size int64) (*spoolFile, error) {
 	if dir == "" {
 		dir = s.dir
 	}
+	if free, ok := storage.FreeBytes(dir); ok && free < size+spoolMargin {
+		s.used.Add(-size)
+		return nil, errSpoolFull
+	}
 	f, err := os.CreateTemp(dir, "put-*")
 	if err != nil {
 		s.used.Add(-size)
 		return nil, fmt.Errorf("node: write spool: %w", err)
 	}
 	return &spoolFile{s: s, f: f, want: size, reserve: size}, nil
-}
-
-func (sf *spoolFile) Write(p []byte) (int, error) {
-	if sf == nil || sf.broken != nil {
-		return len(p), nil
-	}
-	if sf.n+int64(len(p)) > sf.want {
-		sf.broken = fmt.Errorf("body longer than %d bytes", sf.want)
-		return len(p), nil
-	}
-	m, err := sf.f.Write(p)
-	sf.n += int64(m)
-	if err != nil {
-		sf.broken = err
-	}
-	return len(p), nil
 }
 
 // complete reports whether the file holds the whole body, intact.

@@ -68,3 +68,8 @@ func (OSFS) SyncDir(dir string) error {
 	}
 	return err
 }
+
+// FreeBytes is what an unprivileged writer can still allocate on the
+// filesystem of dir, and false where that cannot be told (no statfs): the
+// node's write spool checks it before it takes a body.
+func FreeBytes(dir string) (int64, bool) { return OSFS{}.freeBytes(dir) }
