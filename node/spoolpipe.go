@@ -19,6 +19,9 @@ import (
 // the file both run at once, and a write costs about the slower half, not
 // the sum. The reader never returns a byte the body has not delivered, and
 // it fails (not ends) if the body fails, so the under-store write aborts.
+// The spool is in the data path: create checks the disk has room, and a
+// spool write that fails anyway (a disk error) fails the write, which the
+// client retries.
 
 // spoolPipe is the shared state of the copying goroutine and the reader.
 type spoolPipe struct {
