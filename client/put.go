@@ -72,41 +72,12 @@ func (c *Client) putOn(ctx context.Context, addr string, hdr *transport.PutMessa
 	if err != nil {
 		return nil, false, err
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel() // a stream that ends without End is aborted by the node
-	open := wc.Put
-	if hdr.UploadID != "" {
-		open = wc.UploadPart
+	resp, started, err := transport.SendPut(ctx, wc, hdr, r, size, nil)
+	var be *transport.BodyError
+	if errors.As(err, &be) {
+		return nil, true, fmt.Errorf("%w: reading the body after %d of %d bytes: %w", ErrBadRequest, be.Got, size, be.Err)
 	}
-	st, err := open(sctx)
-	if err != nil {
-		return nil, false, err
-	}
-	closeErr := func(err error) error {
-		if _, rerr := st.CloseAndRecv(); rerr != nil {
-			return rerr
-		}
-		return err
-	}
-	if err := st.Send(hdr); err != nil {
-		return nil, false, closeErr(err)
-	}
-	buf := make([]byte, min(size, transport.MaxWriteChunk))
-	for left := size; left > 0; {
-		k, rerr := io.ReadFull(r, buf[:min(left, int64(len(buf)))])
-		if rerr != nil {
-			return nil, true, fmt.Errorf("%w: reading the body after %d of %d bytes: %w", ErrBadRequest, size-left+int64(k), size, rerr)
-		}
-		left -= int64(k)
-		if err := st.Send(&transport.PutMessage{Data: buf[:k]}); err != nil {
-			return nil, true, closeErr(err)
-		}
-	}
-	if err := st.Send(&transport.PutMessage{End: true}); err != nil {
-		return nil, true, closeErr(err)
-	}
-	resp, err := st.CloseAndRecv()
-	return resp, true, err
+	return resp, started, err
 }
 
 // routeAddrs are the nodes to try for a call about key, in order: its

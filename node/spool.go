@@ -58,10 +58,7 @@ func openSpool(dir string, limit int64) (*spool, error) {
 type spoolFile struct {
 	s       *spool
 	f       *os.File
-	n       int64
-	want    int64
 	reserve int64
-	broken  error
 	// copying counts a pipe's copy goroutine (spoolpipe.go): a part file
 	// is kept only once it is done.
 	copying sync.WaitGroup
@@ -90,12 +87,13 @@ func (s *spool) create(dir string, size int64) (*spoolFile, error) {
 		s.used.Add(-size)
 		return nil, fmt.Errorf("node: write spool: %w", err)
 	}
-	return &spoolFile{s: s, f: f, want: size, reserve: size}, nil
+	return &spoolFile{s: s, f: f, reserve: size}, nil
 }
 
-// complete reports whether the file holds the whole body, intact.
+// complete reports whether the file holds the whole body, intact: its
+// pipe copied every byte and the body ended there.
 func (sf *spoolFile) complete() bool {
-	return sf != nil && sf.broken == nil && sf.n == sf.want
+	return sf != nil && sf.piped != nil && sf.piped.whole()
 }
 
 // discard removes the file and returns its room.

@@ -84,7 +84,6 @@ var pipeBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }
 func (p *spoolPipe) advance(k int64) {
 	p.mu.Lock()
 	p.written += k
-	p.sf.n = p.written
 	p.mu.Unlock()
 	p.cond.Broadcast()
 }
@@ -94,12 +93,16 @@ func (p *spoolPipe) finish(err error) {
 	p.mu.Lock()
 	if !p.done {
 		p.done, p.err = true, err
-		if err != nil && p.sf.broken == nil {
-			p.sf.broken = err
-		}
 	}
 	p.mu.Unlock()
 	p.cond.Broadcast()
+}
+
+// whole reports a copy that took all of the body, and nothing more.
+func (p *spoolPipe) whole() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done && p.err == nil
 }
 
 func (p *spoolPipe) stopped() bool {

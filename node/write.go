@@ -56,7 +56,7 @@ func (n *Node) PutObject(ctx context.Context, path string, body io.Reader, size 
 		return understore.ObjectInfo{}, fmt.Errorf("%w: object of %d bytes outside 0..%d", understore.ErrBadRequest, size, int64(transport.MaxPutSize))
 	}
 	if owner := n.writeOwner(path); owner != "" {
-		v, started, err := n.streamTo(ctx, owner, false, &transport.PutMessage{Path: path, Size: size, NoForward: true}, body, size)
+		v, started, err := n.streamTo(ctx, owner, &transport.PutMessage{Path: path, Size: size, NoForward: true}, body, size)
 		if err != nil && (started || permanentWrite(err)) {
 			return understore.ObjectInfo{}, err
 		}
@@ -79,7 +79,7 @@ func (n *Node) UploadPart(ctx context.Context, path, uploadID string, num int, b
 	}
 	if owner := n.writeOwner(path); owner != "" {
 		hdr := &transport.PutMessage{Path: path, Size: size, UploadID: uploadID, Part: num, NoForward: true}
-		v, started, err := n.streamTo(ctx, owner, true, hdr, body, size)
+		v, started, err := n.streamTo(ctx, owner, hdr, body, size)
 		if err != nil && (started || permanentWrite(err)) {
 			return understore.PartInfo{}, err
 		}
@@ -92,60 +92,24 @@ func (n *Node) UploadPart(ctx context.Context, path, uploadID string, num int, b
 	return n.uploadPartHere(ctx, path, uploadID, num, body, size, true)
 }
 
-// streamTo sends a Put or UploadPart stream to owner: the header, then
-// size bytes of body, then End. started reports that body bytes were
-// taken (the write cannot move elsewhere).
-func (n *Node) streamTo(ctx context.Context, owner string, part bool, hdr *transport.PutMessage, body io.Reader, size int64) (_ *transport.WriteResponse, started bool, err error) {
+// streamTo sends a Put or UploadPart stream to owner (transport.SendPut).
+// started reports that body bytes were taken (the write cannot move
+// elsewhere).
+func (n *Node) streamTo(ctx context.Context, owner string, hdr *transport.PutMessage, body io.Reader, size int64) (_ *transport.WriteResponse, started bool, err error) {
 	wc, err := n.peerWrite(owner)
 	if err != nil {
 		return nil, false, err
 	}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel() // a failed body ends the stream without End: the owner aborts
-	open := wc.Put
-	if part {
-		open = wc.UploadPart
+	resp, started, err := transport.SendPut(ctx, wc, hdr, body, size, func() error { return noMoreBody(body, size) })
+	var be *transport.BodyError
+	switch {
+	case err == nil:
+		return resp, true, nil
+	case errors.As(err, &be):
+		return nil, true, bodyError(be.Err, be.Got, size)
+	default:
+		return nil, started, writeErrorFromRPC(err)
 	}
-	st, err := open(sctx)
-	if err != nil {
-		return nil, false, writeErrorFromRPC(err)
-	}
-	if err := st.Send(hdr); err != nil {
-		_, rerr := st.CloseAndRecv()
-		return nil, false, writeErrorFromRPC(cmpErr(rerr, err))
-	}
-	buf := make([]byte, min(size, transport.MaxWriteChunk))
-	for left := size; left > 0; {
-		k, rerr := io.ReadFull(body, buf[:min(left, int64(len(buf)))])
-		if rerr != nil {
-			return nil, true, bodyError(rerr, size-left+int64(k), size)
-		}
-		left -= int64(k)
-		if err := st.Send(&transport.PutMessage{Data: buf[:k]}); err != nil {
-			_, rerr := st.CloseAndRecv()
-			return nil, true, writeErrorFromRPC(cmpErr(rerr, err))
-		}
-	}
-	if err := noMoreBody(body, size); err != nil {
-		return nil, true, err
-	}
-	if err := st.Send(&transport.PutMessage{End: true}); err != nil {
-		_, rerr := st.CloseAndRecv()
-		return nil, true, writeErrorFromRPC(cmpErr(rerr, err))
-	}
-	resp, err := st.CloseAndRecv()
-	if err != nil {
-		return nil, true, writeErrorFromRPC(err)
-	}
-	return resp, true, nil
-}
-
-// cmpErr prefers the stream's status (CloseAndRecv's) over a Send's io.EOF.
-func cmpErr(recv, send error) error {
-	if recv != nil {
-		return recv
-	}
-	return send
 }
 
 // bodyError names a body that failed after got of size bytes.
