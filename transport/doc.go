@@ -4,7 +4,10 @@
 //
 // One TCP port carries two protocols, told apart by the first bytes a client
 // sends: gRPC (HTTP/2 preface "PRI * HTTP/2.0...") for the control RPCs of
-// service ringcache.v1.Control, and the page stream (magic "RCPS") for bytes.
+// service ringcache.v1.Control and the write RPCs of ringcache.v1.Write
+// (write.go, writeservice.go: Put and UploadPart stream a body in
+// PutMessages to the path's owner, SendPut sends one; registered when
+// ServerConfig.Write is set), and the page stream (magic "RCPS") for bytes.
 // A connection that starts with anything else is closed at once.
 //
 // # Control RPCs
@@ -176,6 +179,14 @@
 //	                                  (n = 0 counts as DefaultAffinityNodes)
 //	    Assign                        <= MaxAssignSplits splits, offsets and lengths
 //	                                  >= 0, max load >= 0 and not NaN, every path
+//	    Put, UploadPart messages      data <= MaxWriteChunk (1 MiB), size >= 0 and
+//	                                  <= MaxPutSize (5 GiB) for a Put, part in
+//	                                  [1, MaxPartNumber], upload ID <= MaxUploadIDLen,
+//	                                  path ValidateWritePath (a "dir/" marker allowed)
+//	    Delete, Copy, uploads         paths ValidateWritePath, <= MaxPartNumber parts,
+//	                                  list limits <= MaxListLimit (1000)
+//	  connection buffers, windows     1 MiB read/write buffers, 8 MiB stream and
+//	                                  32 MiB connection windows (limits.go)
 //
 //	page stream (frame.go, streamserver.go)
 //	  frame body (not a segment's)    MaxFrameBody (64 KiB)        connection closed
